@@ -1,19 +1,19 @@
 import { procPath, readText } from '../io/host-files.ts';
 import { parseLoadavg } from '../parse/loadavg.ts';
-import { type CollectorDefinition, type ObservedMetricSpec, Observations } from './collector.ts';
+import { type CollectorDefinition, Observations, type ObservedMetricSpec } from './collector.ts';
 
-const loadAverage = (window: '1m' | '5m' | '15m'): ObservedMetricSpec => ({
+const loadAverage = (window: '1m' | '5m' | '15m', span: string): ObservedMetricSpec => ({
   name: `system.cpu.load_average.${window}`,
   kind: 'gauge',
   unit: '{thread}',
-  description: `Average number of runnable and uninterruptible threads over the last ${window.replace('m', ' minute(s)')}.`,
+  description: `Average number of runnable and uninterruptible threads over the last ${span}.`,
   labels: [],
 });
 
 export const LOAD_METRICS = {
-  load1: loadAverage('1m'),
-  load5: loadAverage('5m'),
-  load15: loadAverage('15m'),
+  load1: loadAverage('1m', 'minute'),
+  load5: loadAverage('5m', '5 minutes'),
+  load15: loadAverage('15m', '15 minutes'),
 } as const;
 
 export const loadCollector: CollectorDefinition = {

@@ -1,0 +1,138 @@
+// Resolves the configuration of one command from defaults, an optional YAML file and flags (flags win).
+// A problem is reported as a ConfigError that names the file, line and key (or the flag), and the
+// CLI exits with code 2 before anything listens.
+
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { Setting } from './settings.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Where a value came from, for error messages: `--web.listen-address` or `hostmeter.yml:3: web.listen-address`. */
+type Origin = string;
+
+interface RawValue {
+  readonly value: unknown;
+  readonly origin: Origin;
+}
+
+/** The setting's value as the schema reads it; its default when neither the file nor a flag sets it. */
+export type ResolvedSettings = ReadonlyMap<string, unknown>;
+
+export const CONFIG_FILE_FLAG = 'config.file';
+
+/** `collector.cpu.enabled: false` in YAML means the same as `collector.cpu: false` (YAML cannot hold both forms). */
+const normalizeKey = (key: string): string => key.replace(/^(collector\.[^.]+)\.enabled$/, '$1');
+
+function validate<T>(setting: Setting<T>, raw: RawValue): T {
+  const result = (setting.schema as z.ZodType<T>).safeParse(raw.value);
+  if (result.success) return result.data;
+  const problem = result.error.issues.map((issue) => issue.message).join('; ');
+  throw new ConfigError(`${raw.origin}: ${problem}`);
+}
+
+function lineOf(node: Node | null | undefined, lines: LineCounter): number {
+  return node?.range ? lines.linePos(node.range[0]).line : 1;
+}
+
+/** Reads a YAML config file into dotted keys, each with the line it was set on. */
+export function readConfigFile(file: string, known: ReadonlySet<string>): Map<string, RawValue> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      `${file}: cannot read config file: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const syntaxError = doc.errors[0];
+  if (syntaxError) {
+    const line = lines.linePos(syntaxError.pos[0]).line;
+    throw new ConfigError(`${file}:${line}: invalid YAML: ${syntaxError.message.split('\n')[0]}`);
+  }
+  const values = new Map<string, RawValue>();
+  if (doc.contents === null) return values;
+  if (!isMap(doc.contents))
+    throw new ConfigError(`${file}:1: expected a mapping of settings at the top level`);
+
+  const walk = (node: Node, prefix: string): void => {
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      const keyNode = pair.key as Node | null;
+      const name = isScalar(keyNode) ? String(keyNode.value) : '';
+      const key = prefix ? `${prefix}.${name}` : name;
+      const value = pair.value as Node | null;
+      if (isMap(value)) {
+        walk(value, key);
+        continue;
+      }
+      const normalized = normalizeKey(key);
+      if (!known.has(normalized)) {
+        throw new ConfigError(`${file}:${lineOf(keyNode, lines)}: ${key}: unknown setting`);
+      }
+      values.set(normalized, {
+        value: value === null ? null : value.toJSON(),
+        origin: `${file}:${lineOf(value ?? keyNode, lines)}: ${key}`,
+      });
+    }
+  };
+  walk(doc.contents, '');
+  return values;
+}
+
+/**
+ * Resolves `settings` from command-line `args`, the file named by `--config.file`, and the defaults.
+ * Throws ConfigError for an unknown flag or key, a bad value, or an unreadable or malformed file.
+ */
+export function resolveSettings(args: readonly string[], settings: readonly Setting[]): ResolvedSettings {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { [CONFIG_FILE_FLAG]: { type: 'string' } };
+  for (const setting of settings) options[setting.key] = { type: setting.type };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options,
+      strict: true,
+      allowPositionals: false,
+      allowNegative: true,
+    });
+  } catch (error) {
+    const flag = /'(-[^']*)'/.exec((error as Error).message)?.[1];
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new ConfigError(`unknown flag ${flag ?? ''}`.trim());
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      throw new ConfigError(`unexpected argument ${flag ?? ''}`.trim());
+    throw new ConfigError((error as Error).message);
+  }
+
+  const known = new Set(settings.map((setting) => setting.key));
+  const configFile = parsed.values[CONFIG_FILE_FLAG];
+  const fromFile =
+    typeof configFile === 'string' ? readConfigFile(configFile, known) : new Map<string, RawValue>();
+
+  const resolved = new Map<string, unknown>();
+  for (const setting of settings) {
+    const flagValue = parsed.values[setting.key];
+    const raw: RawValue =
+      flagValue !== undefined
+        ? { value: flagValue, origin: `--${setting.key}` }
+        : (fromFile.get(setting.key) ?? {
+            value: setting.type === 'boolean' ? setting.defaultText === 'true' : setting.defaultText,
+            origin: `default of --${setting.key}`,
+          });
+    resolved.set(setting.key, validate(setting, raw));
+  }
+  return resolved;
+}
+
+/** The typed value of one setting from a resolved map. */
+export function settingValue<T>(resolved: ResolvedSettings, setting: Setting<T>): T {
+  if (!resolved.has(setting.key)) throw new Error(`setting ${setting.key} was not resolved`);
+  return resolved.get(setting.key) as T;
+}

@@ -1,0 +1,46 @@
+import type { Server } from 'node:http';
+import type { CollectorDefinition, RunningCollector } from '../collectors/collector.ts';
+import type { ServeConfig } from '../config/serve-config.ts';
+import type { Logger } from '../log.ts';
+import { createHttpServer, listen } from './http.ts';
+import { type CollectorEntry, Scraper } from './scrape.ts';
+import { createTelemetry } from './telemetry.ts';
+
+export interface RunningExporter {
+  readonly server: Server;
+  stop(): Promise<void>;
+}
+
+/** Starts the enabled collectors and the HTTP server; rejects if a collector cannot start or the address is taken. */
+export async function startExporter(
+  config: ServeConfig,
+  definitions: readonly CollectorDefinition[],
+  version: string,
+  log: Logger,
+): Promise<RunningExporter> {
+  const telemetry = createTelemetry(version);
+  const enabled = definitions.filter((definition) => config.enabledCollectors.includes(definition.name));
+  const running: RunningCollector[] = [];
+  const entries: CollectorEntry[] = [];
+  for (const definition of enabled) {
+    const collector = await definition.create({
+      paths: config.paths,
+      settings: config.collectorSettings,
+      log,
+      meter: telemetry.provider.getMeter(definition.name),
+    });
+    running.push(collector);
+    entries.push({ name: definition.name, metrics: definition.metrics, running: collector });
+  }
+  const scraper = new Scraper(entries, (scope) => telemetry.provider.getMeter(scope), telemetry.reader, log);
+  const server = createHttpServer(scraper, { ...config, version }, log);
+  await listen(server, config.listenAddress);
+  return {
+    server,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const collector of running) collector.close?.();
+      await telemetry.provider.shutdown();
+    },
+  };
+}
