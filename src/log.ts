@@ -25,7 +25,11 @@ export function createLogger(
 ): Logger {
   const emit = (at: LogLevel, msg: string, fields: LogFields = {}): void => {
     if (LEVEL_ORDER[at] < LEVEL_ORDER[level]) return;
-    const record: Record<string, string | number | boolean> = { ts: new Date().toISOString(), level: at, msg };
+    const record: Record<string, string | number | boolean> = {
+      ts: new Date().toISOString(),
+      level: at,
+      msg,
+    };
     for (const [key, value] of Object.entries(fields)) if (value !== undefined) record[key] = value;
     write(
       format === 'json'

@@ -23,6 +23,8 @@ export interface MetricSpec {
   readonly description: string;
   /** Attribute keys every observation carries, in this order (documented in docs/metrics.md). */
   readonly labels: readonly string[];
+  /** When the series may be absent (hardware or kernel feature), for docs/metrics.md; unset means always present. */
+  readonly availability?: string;
 }
 
 export type Attributes = Readonly<Record<string, string>>;

@@ -41,15 +41,20 @@ export function readText(path: string): string {
   }
 }
 
-/** Like readText, but returns undefined for a file that does not exist (optional kernel features). */
-export function readOptionalText(path: string): string | undefined {
+/** The file's bytes (binary records such as utmp), or undefined when it does not exist. */
+export function readOptionalBytes(path: string): Buffer | undefined {
   try {
-    return readFileSync(path, 'latin1');
+    return readFileSync(path);
   } catch (error) {
     const wrapped = new SourceError(path, error);
     if (wrapped.absent) return undefined;
     throw wrapped;
   }
+}
+
+/** Like readText, but returns undefined for a file that does not exist (optional kernel features). */
+export function readOptionalText(path: string): string | undefined {
+  return readOptionalBytes(path)?.toString('latin1');
 }
 
 /** Directory entries, or an empty list when the directory does not exist. */

@@ -1,0 +1,136 @@
+// Process, timing and box-load helpers shared by the benchmark scripts.
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Clock ticks per second of /proc/PID/stat times (100 on every mainstream Linux build). */
+export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+export function median(values: readonly number[]): number {
+  return percentile(values, 50);
+}
+
+/** Nearest-rank percentile: an observed value, never an interpolation between two. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+/** A loopback port nobody listens on right now (the kernel's pick, released at once). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port assigned');
+  return address.port;
+}
+
+export interface Started {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly logFile: string;
+}
+
+/** Spawns a process with stdout and stderr in a log file, so a chatty exporter can never block on a pipe. */
+export function startProcess(name: string, command: string, args: readonly string[], logDir: string): Started {
+  const logFile = join(logDir, `${name}.log`);
+  const log = openSync(logFile, 'w');
+  try {
+    const child = spawn(command, args, { stdio: ['ignore', log, log] });
+    if (child.pid === undefined) throw new Error(`cannot start ${command}`);
+    // Without a listener a failed spawn would be an uncaught 'error' event.
+    child.on('error', () => {});
+    return { name, child, pid: child.pid, logFile };
+  } finally {
+    closeSync(log);
+  }
+}
+
+const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
+
+/** SIGTERM, then SIGKILL if the process is still there after `graceMs`; resolves once it has exited. */
+export async function stopProcess(started: Started, graceMs = 3000): Promise<void> {
+  const { child } = started;
+  if (exited(child)) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** Milliseconds from now until `url` answers 200; throws if the process exits or `timeoutMs` passes. */
+export async function waitUntilAnswers(started: Started, url: string, timeoutMs = 15_000): Promise<number> {
+  const begin = performance.now();
+  while (performance.now() - begin < timeoutMs) {
+    if (exited(started.child)) {
+      throw new Error(`${started.name} exited (code ${started.child.exitCode}); see ${started.logFile}`);
+    }
+    try {
+      const response = await fetch(url, { headers: { 'accept-encoding': 'identity' } });
+      await response.arrayBuffer();
+      if (response.ok) return performance.now() - begin;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(10);
+  }
+  throw new Error(`${started.name} did not answer ${url} within ${timeoutMs} ms; see ${started.logFile}`);
+}
+
+/** utime + stime of a process in ms, straight from /proc/PID/stat (fields 14 and 15). */
+export function procStatCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  // The command name may contain spaces and parentheses; the fields after its closing one are fixed.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+export interface CpuJiffies {
+  readonly busy: number;
+  readonly total: number;
+}
+
+/** Box-wide CPU time from the aggregate line of /proc/stat; idle and iowait count as not busy. */
+export function boxJiffies(): CpuJiffies {
+  const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0] ?? '';
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal; guest time is already inside user and nice.
+  const total = ticks.slice(0, 8).reduce((sum, tick) => sum + tick, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/** Cores kept busy between two readings (0 .. number of CPUs). */
+export function busyCores(from: CpuJiffies, to: CpuJiffies, elapsedMs: number): number {
+  return (to.busy - from.busy) / CLK_TCK / (elapsedMs / 1000);
+}
+
+export interface QuietResult {
+  readonly quiet: boolean;
+  readonly busyCores: number;
+  readonly waitedMs: number;
+}
+
+/** Waits until the box has fewer than `threshold` busy cores over a `windowMs` window, up to `maxMs`. */
+export async function waitQuiet(threshold: number, windowMs: number, maxMs: number): Promise<QuietResult> {
+  const begin = performance.now();
+  for (;;) {
+    const from = boxJiffies();
+    const started = performance.now();
+    await sleep(windowMs);
+    const cores = busyCores(from, boxJiffies(), performance.now() - started);
+    const waitedMs = performance.now() - begin;
+    if (cores < threshold) return { quiet: true, busyCores: cores, waitedMs };
+    if (waitedMs >= maxMs) return { quiet: false, busyCores: cores, waitedMs };
+  }
+}
