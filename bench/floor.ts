@@ -95,7 +95,8 @@ export function floorPlan(): FloorStep[] {
   add('memory', 'read', '/proc/vmstat');
 
   // pressure: irq is absent on kernels before 6.1; the attempt is made regardless.
-  for (const resource of ['cpu', 'memory', 'io', 'irq']) add('pressure', 'read', `/proc/pressure/${resource}`);
+  for (const resource of ['cpu', 'memory', 'io', 'irq'])
+    add('pressure', 'read', `/proc/pressure/${resource}`);
 
   // disk
   add('disk', 'read', '/proc/diskstats');

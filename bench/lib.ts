@@ -41,7 +41,12 @@ export interface Started {
 }
 
 /** Spawns a process with stdout and stderr in a log file, so a chatty exporter can never block on a pipe. */
-export function startProcess(name: string, command: string, args: readonly string[], logDir: string): Started {
+export function startProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  logDir: string,
+): Started {
   const logFile = join(logDir, `${name}.log`);
   const log = openSync(logFile, 'w');
   try {

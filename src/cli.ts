@@ -1,7 +1,7 @@
 // The `hostmeter` command. Exit codes: 0 success, 1 runtime failure (e.g. the listen address is taken),
 // 2 usage or configuration error (nothing was started).
 
-import packageJson from '../package.json' with { type: 'json' };
+import { readFileSync } from 'node:fs';
 import { COLLECTORS } from './collectors/index.ts';
 import { ConfigError } from './config/load.ts';
 import { resolveServeConfig, serveSettings } from './config/serve-config.ts';
@@ -9,7 +9,10 @@ import type { Setting } from './config/settings.ts';
 import { createLogger } from './log.ts';
 import { startExporter } from './server/serve.ts';
 
-export const VERSION: string = packageJson.version;
+// Read at run time so the same line works from src/ (type stripping) and from the compiled dist/.
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -52,7 +55,7 @@ function collectorsTable(): string {
 }
 
 async function serve(args: readonly string[]): Promise<number> {
-  const config = resolveServeConfig(args, COLLECTORS);
+  const config = await resolveServeConfig(args, COLLECTORS);
   const log = createLogger(config.logLevel, config.logFormat);
   let exporter: Awaited<ReturnType<typeof startExporter>>;
   try {
@@ -110,7 +113,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           return EXIT.ok;
         }
         if (command === 'check-config') {
-          resolveServeConfig(args, COLLECTORS);
+          await resolveServeConfig(args, COLLECTORS);
           return EXIT.ok;
         }
         return await serve(args);

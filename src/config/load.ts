@@ -4,8 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type { Node } from 'yaml';
 import type { Setting } from './settings.ts';
 
 export class ConfigError extends Error {
@@ -20,7 +19,7 @@ interface RawValue {
   readonly origin: Origin;
 }
 
-/** The setting's value as the schema reads it; its default when neither the file nor a flag sets it. */
+/** Each setting's parsed value: from a flag, else the config file, else its default. */
 export type ResolvedSettings = ReadonlyMap<string, unknown>;
 
 export const CONFIG_FILE_FLAG = 'config.file';
@@ -29,18 +28,22 @@ export const CONFIG_FILE_FLAG = 'config.file';
 const normalizeKey = (key: string): string => key.replace(/^(collector\.[^.]+)\.enabled$/, '$1');
 
 function validate<T>(setting: Setting<T>, raw: RawValue): T {
-  const result = (setting.schema as z.ZodType<T>).safeParse(raw.value);
-  if (result.success) return result.data;
-  const problem = result.error.issues.map((issue) => issue.message).join('; ');
-  throw new ConfigError(`${raw.origin}: ${problem}`);
+  try {
+    return setting.parse(raw.value);
+  } catch (error) {
+    throw new ConfigError(`${raw.origin}: ${(error as Error).message}`);
+  }
 }
 
-function lineOf(node: Node | null | undefined, lines: LineCounter): number {
-  return node?.range ? lines.linePos(node.range[0]).line : 1;
-}
-
-/** Reads a YAML config file into dotted keys, each with the line it was set on. */
-export function readConfigFile(file: string, known: ReadonlySet<string>): Map<string, RawValue> {
+/**
+ * Reads a YAML config file into dotted keys, each with the line it was set on. The YAML parser is
+ * loaded only here: it costs about 12 MB of resident memory, which a daemon run from flags alone need not carry.
+ */
+export async function readConfigFile(
+  file: string,
+  known: ReadonlySet<string>,
+): Promise<Map<string, RawValue>> {
+  const { isMap, isScalar, LineCounter, parseDocument } = await import('yaml');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -50,6 +53,8 @@ export function readConfigFile(file: string, known: ReadonlySet<string>): Map<st
     );
   }
   const lines = new LineCounter();
+  const lineOf = (node: Node | null | undefined): number =>
+    node?.range ? lines.linePos(node.range[0]).line : 1;
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const syntaxError = doc.errors[0];
   if (syntaxError) {
@@ -74,11 +79,11 @@ export function readConfigFile(file: string, known: ReadonlySet<string>): Map<st
       }
       const normalized = normalizeKey(key);
       if (!known.has(normalized)) {
-        throw new ConfigError(`${file}:${lineOf(keyNode, lines)}: ${key}: unknown setting`);
+        throw new ConfigError(`${file}:${lineOf(keyNode)}: ${key}: unknown setting`);
       }
       values.set(normalized, {
         value: value === null ? null : value.toJSON(),
-        origin: `${file}:${lineOf(value ?? keyNode, lines)}: ${key}`,
+        origin: `${file}:${lineOf(value ?? keyNode)}: ${key}`,
       });
     }
   };
@@ -90,7 +95,10 @@ export function readConfigFile(file: string, known: ReadonlySet<string>): Map<st
  * Resolves `settings` from command-line `args`, the file named by `--config.file`, and the defaults.
  * Throws ConfigError for an unknown flag or key, a bad value, or an unreadable or malformed file.
  */
-export function resolveSettings(args: readonly string[], settings: readonly Setting[]): ResolvedSettings {
+export async function resolveSettings(
+  args: readonly string[],
+  settings: readonly Setting[],
+): Promise<ResolvedSettings> {
   const options: Record<string, { type: 'string' | 'boolean' }> = { [CONFIG_FILE_FLAG]: { type: 'string' } };
   for (const setting of settings) options[setting.key] = { type: setting.type };
   let parsed: ReturnType<typeof parseArgs>;
@@ -114,7 +122,7 @@ export function resolveSettings(args: readonly string[], settings: readonly Sett
   const known = new Set(settings.map((setting) => setting.key));
   const configFile = parsed.values[CONFIG_FILE_FLAG];
   const fromFile =
-    typeof configFile === 'string' ? readConfigFile(configFile, known) : new Map<string, RawValue>();
+    typeof configFile === 'string' ? await readConfigFile(configFile, known) : new Map<string, RawValue>();
 
   const resolved = new Map<string, unknown>();
   for (const setting of settings) {

@@ -28,11 +28,11 @@ export function serveSettings(collectors: readonly CollectorInfo[]): Setting[] {
   ] as Setting[];
 }
 
-export function resolveServeConfig(
+export async function resolveServeConfig(
   args: readonly string[],
   collectors: readonly CollectorInfo[],
-): ServeConfig {
-  const resolved = resolveSettings(args, serveSettings(collectors));
+): Promise<ServeConfig> {
+  const resolved = await resolveSettings(args, serveSettings(collectors));
   const get = <T>(setting: Setting<T>): T => settingValue(resolved, setting);
   const s = SERVE_SETTINGS;
   return {

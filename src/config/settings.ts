@@ -2,51 +2,77 @@
 // same dotted path), its value schema and its help text. Flags, the config file, `--help` and the
 // README's table all come from this list.
 
-import { z } from 'zod';
-
 export type SettingType = 'string' | 'boolean';
+
+/** Turns a raw flag or YAML value into the setting's type; throws an Error whose message says what was expected. */
+export type ValueParser<T> = (value: unknown) => T;
 
 export interface Setting<T = unknown> {
   /** Dotted key: the flag is `--KEY`, the YAML key is the same path (`web: { listen-address: ... }`). */
   readonly key: string;
-  /** How the flag is parsed before the schema sees it. */
+  /** How the flag is parsed before `parse` sees it. */
   readonly type: SettingType;
-  readonly schema: z.ZodType<T>;
+  readonly parse: ValueParser<T>;
   /** The default as a user would write it (flag syntax), shown in --help. */
   readonly defaultText: string;
   readonly help: string;
 }
 
+const describe = (value: unknown): string => JSON.stringify(value) ?? String(value);
+
+export const text: ValueParser<string> = (value) => {
+  if (typeof value !== 'string' || value === '')
+    throw new Error(`expected a non-empty string, got ${describe(value)}`);
+  return value;
+};
+
+export const boolean: ValueParser<boolean> = (value) => {
+  if (typeof value !== 'boolean') throw new Error(`expected true or false, got ${describe(value)}`);
+  return value;
+};
+
+export const count: ValueParser<number> = (value) => {
+  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < 0) {
+    throw new Error(`expected a whole number >= 0, got ${describe(value)}`);
+  }
+  return number;
+};
+
+export const oneOf =
+  <T extends string>(...choices: T[]): ValueParser<T> =>
+  (value) => {
+    if (!choices.includes(value as T))
+      throw new Error(`expected one of ${choices.join(', ')}, got ${describe(value)}`);
+    return value as T;
+  };
+
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** A Prometheus-style duration (`500ms`, `10s`, `1m`, `1h`) or a number of seconds, as milliseconds. */
-export const durationMs = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  if (typeof value === 'number') {
-    if (value > 0) return value * 1000;
-  } else {
-    const match = DURATION.exec(value.trim());
-    if (match?.[1] && match[2]) {
-      const ms = Number(match[1]) * (DURATION_MS[match[2]] ?? 0);
-      if (ms > 0) return ms;
-    }
-  }
-  ctx.addIssue({
-    code: 'custom',
-    message: `expected a positive duration such as 500ms, 10s or 1m, got ${JSON.stringify(value)}`,
-  });
-  return z.NEVER;
-});
+export const durationMs: ValueParser<number> = (value) => {
+  const match = typeof value === 'string' ? DURATION.exec(value.trim()) : null;
+  const ms =
+    typeof value === 'number'
+      ? value * 1000
+      : match?.[1] && match[2]
+        ? Number(match[1]) * (DURATION_MS[match[2]] ?? 0)
+        : 0;
+  if (!(ms > 0))
+    throw new Error(`expected a positive duration such as 500ms, 10s or 1m, got ${describe(value)}`);
+  return ms;
+};
 
 /** A regular expression source, compiled here so a bad pattern is reported at start. */
-export const regex = z.string().transform((source, ctx) => {
+export const regex: ValueParser<RegExp> = (value) => {
+  if (typeof value !== 'string') throw new Error(`expected a regular expression, got ${describe(value)}`);
   try {
-    return new RegExp(source);
+    return new RegExp(value);
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(error as Error).message}` });
-    return z.NEVER;
+    throw new Error(`invalid regular expression: ${(error as Error).message}`);
   }
-});
+};
 
 export interface ListenAddress {
   readonly host: string | undefined;
@@ -54,27 +80,30 @@ export interface ListenAddress {
 }
 
 /** `[host]:port` as node_exporter takes it: `:9464` listens on every interface. */
-export const listenAddress = z.string().transform((text, ctx): ListenAddress => {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim());
+export const listenAddress: ValueParser<ListenAddress> = (value) => {
+  const match =
+    typeof value === 'string' ? /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value.trim()) : null;
   const port = Number(match?.[3]);
   if (!match || port > 65535) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected [host]:port such as :9464 or 127.0.0.1:9464, got ${JSON.stringify(text)}`,
-    });
-    return z.NEVER;
+    throw new Error(`expected [host]:port such as :9464 or 127.0.0.1:9464, got ${describe(value)}`);
   }
   const host = match[1] ?? match[2];
   return { host: host === '' ? undefined : host, port };
-});
+};
+
+const urlPath: ValueParser<string> = (value) => {
+  if (typeof value !== 'string' || !/^\/[^?#]*$/.test(value))
+    throw new Error(`expected a path starting with /, got ${describe(value)}`);
+  return value;
+};
 
 const setting = <T>(
   key: string,
   type: SettingType,
-  schema: z.ZodType<T>,
+  parse: ValueParser<T>,
   defaultText: string,
   help: string,
-): Setting<T> => ({ key, type, schema, defaultText, help });
+): Setting<T> => ({ key, type, parse, defaultText, help });
 
 export const SERVE_SETTINGS = {
   listenAddress: setting(
@@ -87,7 +116,7 @@ export const SERVE_SETTINGS = {
   telemetryPath: setting(
     'web.telemetry-path',
     'string',
-    z.string().regex(/^\/[^?#]*$/, 'expected a path starting with /'),
+    urlPath,
     '/metrics',
     'Path under which to expose metrics.',
   ),
@@ -101,16 +130,16 @@ export const SERVE_SETTINGS = {
   maxRequests: setting(
     'web.max-requests',
     'string',
-    z.coerce.number().int().min(0),
+    count,
     '40',
     'Maximum number of parallel scrape requests; 0 disables the limit.',
   ),
-  procfs: setting('path.procfs', 'string', z.string().min(1), '/proc', 'procfs mountpoint.'),
-  sysfs: setting('path.sysfs', 'string', z.string().min(1), '/sys', 'sysfs mountpoint.'),
+  procfs: setting('path.procfs', 'string', text, '/proc', 'procfs mountpoint.'),
+  sysfs: setting('path.sysfs', 'string', text, '/sys', 'sysfs mountpoint.'),
   rootfs: setting(
     'path.rootfs',
     'string',
-    z.string().min(1),
+    text,
     '/',
     'Root of the host filesystem (mounts, /etc/passwd, utmp).',
   ),
@@ -152,14 +181,14 @@ export const SERVE_SETTINGS = {
   logLevel: setting(
     'log.level',
     'string',
-    z.enum(['debug', 'info', 'warn', 'error']),
+    oneOf('debug', 'info', 'warn', 'error'),
     'info',
     'Only log messages with the given severity or above: debug, info, warn, error.',
   ),
   logFormat: setting(
     'log.format',
     'string',
-    z.enum(['logfmt', 'json']),
+    oneOf('logfmt', 'json'),
     'logfmt',
     'Output format of log messages: logfmt or json.',
   ),
@@ -170,7 +199,7 @@ export const collectorSwitch = (name: string, description: string, enabled: bool
   setting(
     `collector.${name}`,
     'boolean',
-    z.boolean(),
+    boolean,
     String(enabled),
     `Enable the ${name} collector: ${description}.`,
   );

@@ -14,8 +14,18 @@ import { fixture } from '../helpers/fixtures.ts';
 import { buildUtmp } from '../helpers/utmp.ts';
 
 const PROC_FILES = {
-  'proc/stat': 'cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\nctxt 100\nbtime 1700000000\nprocesses 50\nprocs_running 1\nprocs_blocked 0\n',
-  'proc/meminfo': ['MemTotal', 'MemFree', 'Buffers', 'Cached', 'SReclaimable', 'Shmem', 'SwapTotal', 'SwapFree']
+  'proc/stat':
+    'cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\nctxt 100\nbtime 1700000000\nprocesses 50\nprocs_running 1\nprocs_blocked 0\n',
+  'proc/meminfo': [
+    'MemTotal',
+    'MemFree',
+    'Buffers',
+    'Cached',
+    'SReclaimable',
+    'Shmem',
+    'SwapTotal',
+    'SwapFree',
+  ]
     .map((key) => `${key}: ${key === 'MemTotal' ? 2048000 : 0} kB\n`)
     .join(''),
   'proc/sys/kernel/osrelease': '6.1.0-28-amd64\n',
