@@ -119,7 +119,10 @@ export function floorPlan(): FloorStep[] {
   }
 
   // sockets
-  for (const file of ['tcp', 'sockstat', 'tcp6', 'sockstat6']) add('sockets', 'read', `/proc/net/${file}`);
+  for (const file of ['sockstat', 'sockstat6']) add('sockets', 'read', `/proc/net/${file}`);
+
+  // tcpstat (off by default): the socket tables, whose read makes the kernel walk its whole hash table.
+  for (const file of ['tcp', 'tcp6']) add('tcpstat', 'read', `/proc/net/${file}`);
 
   // host: the inventory is read once at start; per scrape only hostname, btime and utmp.
   add('host', 'read', '/proc/sys/kernel/hostname');

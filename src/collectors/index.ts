@@ -10,6 +10,7 @@ import { networkCollector } from './network.ts';
 import { pressureCollector } from './pressure.ts';
 import { runtimeCollector } from './runtime.ts';
 import { socketsCollector } from './sockets.ts';
+import { tcpstatCollector } from './tcpstat.ts';
 
 /** Every collector, in the order `hostmeter collectors` lists them. */
 export const COLLECTORS: readonly CollectorDefinition[] = [
@@ -21,6 +22,7 @@ export const COLLECTORS: readonly CollectorDefinition[] = [
   filesystemCollector,
   networkCollector,
   socketsCollector,
+  tcpstatCollector,
   hostCollector,
   hwmonCollector,
   runtimeCollector,

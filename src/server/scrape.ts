@@ -45,6 +45,11 @@ export const SCRAPE_METRICS = {
 
 const SCRAPE_SCOPE = 'hostmeter.scrape';
 
+/** When the synchronous part of a scrape (every collector's collect() call) ended. */
+interface SyncPhase {
+  end?: number;
+}
+
 export interface CollectorEntry {
   readonly name: string;
   readonly metrics: readonly ObservedMetricSpec[];
@@ -181,7 +186,10 @@ export class Scraper {
 
   async #collect(timeoutMs: number): Promise<Exposition> {
     const deadline = performance.now() + timeoutMs;
-    const outcomes = await Promise.all(this.#collectors.map((entry) => this.#runCollector(entry, deadline)));
+    const phase: SyncPhase = {};
+    const running = this.#collectors.map((entry) => this.#runCollector(entry, deadline, phase));
+    phase.end = performance.now();
+    const outcomes = await Promise.all(running);
     this.#outcomes = new Map(
       this.#collectors.map((entry, index) => [entry.name, outcomes[index] as CollectorOutcome]),
     );
@@ -192,14 +200,20 @@ export class Scraper {
     return new Exposition(this.#present(resourceMetrics), this.#serializer);
   }
 
-  async #runCollector(entry: CollectorEntry, deadline: number): Promise<CollectorOutcome> {
+  async #runCollector(entry: CollectorEntry, deadline: number, phase: SyncPhase): Promise<CollectorOutcome> {
     if (this.#stillRunning.has(entry.name)) {
       return this.#failed(entry.name, 0, 'previous collection has not finished');
     }
     const started = performance.now();
-    const elapsed = (): number => (performance.now() - started) / 1000;
+    let called = started;
+    // An asynchronous collector is not charged for the synchronous collectors that ran after it was called.
+    const elapsed = (): number => {
+      const waitingSince = Math.max(called, phase.end ?? called);
+      return (called - started + Math.max(0, performance.now() - waitingSince)) / 1000;
+    };
     try {
       const pending = entry.running.collect();
+      called = performance.now();
       const observations =
         pending instanceof Promise ? await this.#withDeadline(entry.name, pending, deadline) : pending;
       if (observations === undefined) return this.#failed(entry.name, elapsed(), 'scrape timeout reached');

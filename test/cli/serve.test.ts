@@ -22,6 +22,7 @@ describe('hostmeter command', () => {
       'filesystem',
       'network',
       'sockets',
+      'tcpstat',
       'host',
       'hwmon',
       'runtime',

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:net';
 import { describe, it } from 'node:test';
 import { socketsCollector } from '../../src/collectors/sockets.ts';
-import { TCP_STATES } from '../../src/parse/net-tcp.ts';
-import { collectOnce, fakeHost, observed, testContext } from '../helpers/context.ts';
+import { collectOnce, fakeHost, testContext } from '../helpers/context.ts';
 import { fixture } from '../helpers/fixtures.ts';
 
 const IPV4 = {
@@ -17,25 +14,7 @@ const BOTH = {
   'proc/net/sockstat6': fixture('proc/net/sockstat6'),
 };
 
-const connections = (type: string, state: string) => ({
-  'network.transport': 'tcp',
-  'network.type': type,
-  'network.connection.state': state,
-});
-
 describe('sockets collector', () => {
-  it('counts TCP connections by state for both IP versions, zeros included', async () => {
-    const out = await collectOnce(socketsCollector, testContext(fakeHost(BOTH)));
-    const series = out.items.filter((o) => o.metric.name === 'system.network.connections');
-    assert.equal(series.length, 2 * TCP_STATES.length);
-    assert.equal(observed(out, 'system.network.connections', connections('ipv4', 'listen')), 2);
-    assert.equal(observed(out, 'system.network.connections', connections('ipv4', 'established')), 2);
-    assert.equal(observed(out, 'system.network.connections', connections('ipv4', 'time_wait')), 1);
-    assert.equal(observed(out, 'system.network.connections', connections('ipv4', 'close_wait')), 0);
-    assert.equal(observed(out, 'system.network.connections', connections('ipv6', 'listen')), 1);
-    assert.equal(observed(out, 'system.network.connections', connections('ipv6', 'new_syn_recv')), 0);
-  });
-
   it('reports sockets in use per transport from sockstat and sockstat6', async () => {
     const out = await collectOnce(socketsCollector, testContext(fakeHost(BOTH)));
     const inUse = out.items
@@ -59,38 +38,8 @@ describe('sockets collector', () => {
     assert.ok(out.items.every((o) => o.attributes['network.type'] === 'ipv4'));
   });
 
-  it('fails on a garbled socket table', async () => {
-    const host = { ...BOTH, 'proc/net/tcp6': 'garbage\n' };
-    await assert.rejects(collectOnce(socketsCollector, testContext(fakeHost(host))), /tcp6/);
-  });
-
-  it('counts listening sockets this test opens on the real host', async (t) => {
-    const listening = connections('ipv4', 'listen');
-    const before = observed(
-      await collectOnce(socketsCollector, testContext()),
-      'system.network.connections',
-      listening,
-    );
-    assert.notEqual(before, undefined);
-
-    const servers: Server[] = [];
-    t.after(() => {
-      for (const server of servers) server.close();
-    });
-    for (let i = 0; i < 5; i++) {
-      const server = createServer().listen(0, '127.0.0.1');
-      servers.push(server);
-      await once(server, 'listening');
-    }
-
-    const after = observed(
-      await collectOnce(socketsCollector, testContext()),
-      'system.network.connections',
-      listening,
-    );
-    assert.ok(
-      after !== undefined && before !== undefined && after - before >= servers.length,
-      `${before} -> ${after}`,
-    );
+  it('fails on a garbled sockstat', async () => {
+    const host = { ...BOTH, 'proc/net/sockstat6': 'garbage\n' };
+    await assert.rejects(collectOnce(socketsCollector, testContext(fakeHost(host))), /sockstat6/);
   });
 });

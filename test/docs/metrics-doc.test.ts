@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { COLLECTORS } from '../../src/collectors/index.ts';
 import { documentedMetrics, METRICS_DOC, renderMetricsDoc } from '../../scripts/metrics-doc.ts';
 import { startHostmeter } from '../helpers/hostmeter.ts';
 
@@ -40,7 +41,8 @@ describe('docs/metrics.md', () => {
   });
 
   it('lists exactly the families a live /metrics exports, with their types and labels', async () => {
-    const exporter = await startHostmeter();
+    // Every collector on, so the default-off ones are checked too.
+    const exporter = await startHostmeter(COLLECTORS.map((collector) => `--collector.${collector.name}`));
     let text: string;
     try {
       text = await (await fetch(`${exporter.url}/metrics`)).text();

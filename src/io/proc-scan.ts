@@ -1,0 +1,185 @@
+// Reads every process's /proc/PID files for per-partition accounting.
+//
+// Cost measured on the 2-core dev VM (kernel 6.18, Node 24) with ~1,100 processes: MEASURED.
+// The reads are synchronous (see host-files.ts) and happen in chunks with a yield to the event loop
+// between them, so that a scan of thousands of processes does not stall /healthz.
+
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { SourceError, type HostPaths, procPath } from './host-files.ts';
+import { ParseError } from '../parse/parse-error.ts';
+import {
+  type PidIo,
+  type PidStat,
+  type PidStatus,
+  parseCmdline,
+  parseEnviron,
+  parsePidCgroup,
+  parsePidIo,
+  parsePidStat,
+  parsePidStatus,
+} from '../parse/proc-pid.ts';
+
+export type ReadFailure = 'vanished' | 'permission' | 'other';
+
+export interface ProcessReading {
+  readonly pid: number;
+  readonly stat: PidStat;
+  /** Always read: a process whose status cannot be read is left out of the scan. */
+  readonly status: PidStatus;
+  /** Undefined when /proc/PID/io is unreadable (EACCES without root, or PID 1 in some VMs). */
+  readonly io: PidIo | undefined;
+  /** Entries of /proc/PID/fd; undefined when unreadable or not counted. */
+  readonly openFds: number | undefined;
+}
+
+export interface ScanResult {
+  readonly processes: readonly ProcessReading[];
+  /**
+   * Files that could not be read, by file and reason: key `${file}:${reason}`, e.g. 'io:permission',
+   * 'stat:vanished'. A process whose stat or status failed is absent from `processes`.
+   */
+  readonly failures: ReadonlyMap<string, number>;
+}
+
+export interface ScanOptions {
+  readonly countFds: boolean;
+  /** Processes read between two yields to the event loop. */
+  readonly chunkSize: number;
+}
+
+/**
+ * Why a read failed. A process can exit at any moment during a scan, so ENOENT and ESRCH are normal
+ * and not errors. Anything that is neither an errno failure nor a ParseError is a bug and propagates.
+ */
+function failureOf(error: unknown): ReadFailure {
+  if (error instanceof ParseError) return 'other';
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string') throw error;
+  if (code === 'ENOENT' || code === 'ESRCH') return 'vanished';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission';
+  return 'other';
+}
+
+/** Runs `read`; on failure records `${file}:${reason}` through `fail` and returns undefined. */
+function attempt<T>(file: string, fail: (key: string) => void, read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    fail(`${file}:${failureOf(error)}`);
+    return undefined;
+  }
+}
+
+const readPidFile = (paths: HostPaths, pid: string, file: string): string =>
+  readFileSync(procPath(paths, pid, file), 'latin1');
+
+function readProcess(
+  paths: HostPaths,
+  name: string,
+  countFds: boolean,
+  fail: (key: string) => void,
+): ProcessReading | undefined {
+  const stat = attempt('stat', fail, () => parsePidStat(readPidFile(paths, name, 'stat')));
+  if (stat === undefined) return undefined;
+  const status = attempt('status', fail, () => parsePidStatus(readPidFile(paths, name, 'status')));
+  if (status === undefined) return undefined;
+  return {
+    pid: stat.pid,
+    stat,
+    status,
+    io: attempt('io', fail, () => parsePidIo(readPidFile(paths, name, 'io'))),
+    openFds: countFds
+      ? attempt('fd', fail, () => readdirSync(procPath(paths, name, 'fd')).length)
+      : undefined,
+  };
+}
+
+/** Reads stat, status, io and optionally the fd count of every process under paths.procfs. */
+export async function scanProcesses(paths: HostPaths, options: ScanOptions): Promise<ScanResult> {
+  let names: string[];
+  try {
+    names = readdirSync(paths.procfs);
+  } catch (error) {
+    throw new SourceError(paths.procfs, error);
+  }
+  const failures = new Map<string, number>();
+  const fail = (key: string): void => {
+    failures.set(key, (failures.get(key) ?? 0) + 1);
+  };
+  const processes: ProcessReading[] = [];
+  let sinceYield = 0;
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    if (sinceYield >= options.chunkSize) {
+      await new Promise(setImmediate);
+      sinceYield = 0;
+    }
+    sinceYield++;
+    const reading = readProcess(paths, name, options.countFds, fail);
+    if (reading !== undefined) processes.push(reading);
+  }
+  return { processes, failures };
+}
+
+export interface ProcessDetails {
+  readonly cmdline: string;
+  readonly exe: string;
+  /** Undefined when unreadable or not asked for. */
+  readonly environ: ReadonlyMap<string, string> | undefined;
+  readonly cgroup: string;
+}
+
+/** The code of an errno failure, or undefined for anything else. */
+const errnoCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
+
+/**
+ * Reads the details that partition rules match on, once per new process and only those `need` asks
+ * for; the others are '' (environ undefined). A field that cannot be read is '' (environ undefined) and
+ * its `${file}:${reason}` is in `failures`.
+ */
+export function readProcessDetails(
+  paths: HostPaths,
+  pid: number,
+  need: { cmdline: boolean; exe: boolean; environ: boolean; cgroup: boolean },
+): { details: ProcessDetails; failures: readonly string[] } {
+  const failures: string[] = [];
+  const fail = (key: string): void => {
+    failures.push(key);
+  };
+  const name = String(pid);
+  const text = (file: string, parse: (text: string) => string): string =>
+    attempt(file, fail, () => parse(readPidFile(paths, name, file))) ?? '';
+  const details: ProcessDetails = {
+    cmdline: need.cmdline ? text('cmdline', parseCmdline) : '',
+    exe: need.exe ? readExe(paths, name, fail) : '',
+    environ: need.environ ? readEnviron(paths, name, fail) : undefined,
+    cgroup: need.cgroup ? text('cgroup', parsePidCgroup) : '',
+  };
+  return { details, failures };
+}
+
+function readExe(paths: HostPaths, name: string, fail: (key: string) => void): string {
+  try {
+    return readlinkSync(procPath(paths, name, 'exe'));
+  } catch (error) {
+    // Kernel threads and zombies have no executable: the link is absent, which is not a failure.
+    if (errnoCode(error) !== 'ENOENT') fail(`exe:${failureOf(error)}`);
+    return '';
+  }
+}
+
+function readEnviron(
+  paths: HostPaths,
+  name: string,
+  fail: (key: string) => void,
+): ReadonlyMap<string, string> | undefined {
+  try {
+    return parseEnviron(readPidFile(paths, name, 'environ'));
+  } catch (error) {
+    // Opening environ of a process without an address space (kernel thread, zombie) fails with ESRCH
+    // while the process still exists: it has no environment, which is not a failure.
+    if (errnoCode(error) === 'ESRCH') return new Map();
+    fail(`environ:${failureOf(error)}`);
+    return undefined;
+  }
+}
