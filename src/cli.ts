@@ -2,6 +2,7 @@
 // 2 usage or configuration error (nothing was started).
 
 import { readFileSync } from 'node:fs';
+import { SetupError } from './collectors/collector.ts';
 import { COLLECTORS } from './collectors/index.ts';
 import { ConfigError } from './config/load.ts';
 import { resolveServeConfig, serveSettings } from './config/serve-config.ts';
@@ -61,6 +62,7 @@ async function serve(args: readonly string[]): Promise<number> {
   try {
     exporter = await startExporter(config, COLLECTORS, VERSION, log);
   } catch (error) {
+    if (error instanceof SetupError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const where = `${config.listenAddress.host ?? ''}:${config.listenAddress.port}`;
     log.error(code === 'EADDRINUSE' ? `cannot listen on ${where}: address already in use` : 'cannot start', {
@@ -122,7 +124,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return EXIT.usage;
     }
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof SetupError) {
       process.stderr.write(`hostmeter: ${error.message}\n`);
       return EXIT.usage;
     }

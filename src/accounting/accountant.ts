@@ -12,7 +12,10 @@ export interface ProcessSnapshot {
   readonly ppid: number;
   /** The partition rules give it; used only the first time the process is seen (the choice is sticky). */
   readonly partition: string;
-  /** The process's own cumulative counters (its I/O includes reaped children's: the kernel folds it in). */
+  /**
+   * The process's own cumulative counters (its I/O includes reaped children's: the kernel folds it in).
+   * NaN for a value that could not be read this time: the previous reading stands.
+   */
   readonly own: Usage;
   /** Cumulative usage of its reaped children as the kernel reports it (CPU and faults; zero otherwise). */
   readonly children: Usage;
@@ -61,6 +64,13 @@ export interface AccountantState {
 
 const clampedDelta = (now: number, before: number): number => (now > before ? now - before : 0);
 
+/** The readings, with an unreadable (NaN) value replaced by the previous reading, or 0 for a new process. */
+function knownUsage(now: Usage, before: Usage | undefined): Usage {
+  const known = { ...now };
+  for (const key of USAGE_KEYS) if (Number.isNaN(known[key])) known[key] = before?.[key] ?? 0;
+  return known;
+}
+
 export class Accountant {
   #initialized = false;
   readonly #totals = new Map<string, Usage>();
@@ -103,8 +113,9 @@ export class Accountant {
     this.#creditExitedProcesses(collection, keyOfPid);
     const cgroupPartitions = collection.cgroupCpu ?? new Map<string, CpuSeconds>();
     const next = new Map<string, Tracked>();
-    for (const process of collection.processes) {
-      const previous = this.#tracked.get(process.key);
+    for (const reading of collection.processes) {
+      const previous = this.#tracked.get(reading.key);
+      const process = { ...reading, own: knownUsage(reading.own, previous?.own) };
       const partition = previous?.partition ?? process.partition;
       this.#touch(partition);
       this.#account(process, previous, partition, cgroupPartitions.has(partition));

@@ -7,8 +7,10 @@
 // exporting their last value forever).
 
 import type { Meter } from '@opentelemetry/api';
+import type { Registry } from 'prom-client';
 import type { HostPaths } from '../io/host-files.ts';
 import type { Logger } from '../log.ts';
+import type { PartitionRule } from '../partitions/rules.ts';
 
 /** A cumulative counter, a gauge (current value), or a histogram of recorded events. */
 export type MetricKind = 'counter' | 'gauge' | 'histogram';
@@ -53,6 +55,12 @@ export interface CollectorContext {
   readonly log: Logger;
   /** For the few instruments that are recorded as events rather than observed (GC durations). */
   readonly meter: Meter;
+  /**
+   * For series whose label sets churn (one per process): a prom-client registry whose gauges are reset
+   * every scrape, so a series leaves the output with its process. SDK observables would keep every
+   * label set they ever saw.
+   */
+  readonly registry: Registry;
 }
 
 /** Options that only some collectors read; all have defaults in the configuration schema. */
@@ -64,6 +72,17 @@ export interface CollectorSettings {
   };
   readonly disk: { readonly deviceExclude: RegExp };
   readonly network: { readonly deviceExclude: RegExp };
+  readonly partitions: {
+    readonly rules: readonly PartitionRule[];
+    readonly inherit: boolean;
+    /** How many top CPU processes to export; 0 for none. */
+    readonly top: number;
+    /** Where counters are kept across restarts; '' for nowhere. */
+    readonly stateFile: string;
+    readonly stateSaveIntervalMs: number;
+    readonly diskUsageIntervalMs: number;
+    readonly diskUsageConcurrency: number;
+  };
 }
 
 export interface RunningCollector {
@@ -83,4 +102,9 @@ export interface CollectorDefinition {
   /** Metrics the collector records itself through `ctx.meter` (histograms), listed for the documentation. */
   readonly recordedMetrics?: readonly MetricSpec[];
   create(ctx: CollectorContext): RunningCollector | Promise<RunningCollector>;
+}
+
+/** The configuration does not fit this host (a rule names an unknown user): `serve` exits with code 2. */
+export class SetupError extends Error {
+  override name = 'SetupError';
 }

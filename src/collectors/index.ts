@@ -7,6 +7,7 @@ import { hwmonCollector } from './hwmon.ts';
 import { loadCollector } from './load.ts';
 import { memoryCollector } from './memory.ts';
 import { networkCollector } from './network.ts';
+import { partitionsCollector } from './partitions.ts';
 import { pressureCollector } from './pressure.ts';
 import { runtimeCollector } from './runtime.ts';
 import { socketsCollector } from './sockets.ts';
@@ -25,5 +26,6 @@ export const COLLECTORS: readonly CollectorDefinition[] = [
   tcpstatCollector,
   hostCollector,
   hwmonCollector,
+  partitionsCollector,
   runtimeCollector,
 ];

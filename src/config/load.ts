@@ -17,6 +17,8 @@ type Origin = string;
 interface RawValue {
   readonly value: unknown;
   readonly origin: Origin;
+  /** Where a part of a structured value was set, for errors about one item of a list. */
+  readonly originOf?: (path: readonly (string | number)[]) => Origin;
 }
 
 /** Each setting's parsed value: from a flag, else the config file, else its default. */
@@ -31,7 +33,9 @@ function validate<T>(setting: Setting<T>, raw: RawValue): T {
   try {
     return setting.parse(raw.value);
   } catch (error) {
-    throw new ConfigError(`${raw.origin}: ${(error as Error).message}`);
+    const path = (error as { path?: readonly (string | number)[] }).path;
+    const origin = path && raw.originOf ? raw.originOf(path) : raw.origin;
+    throw new ConfigError(`${origin}: ${(error as Error).message}`);
   }
 }
 
@@ -43,7 +47,7 @@ export async function readConfigFile(
   file: string,
   known: ReadonlySet<string>,
 ): Promise<Map<string, RawValue>> {
-  const { isMap, isScalar, LineCounter, parseDocument } = await import('yaml');
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = await import('yaml');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -84,6 +88,12 @@ export async function readConfigFile(
       values.set(normalized, {
         value: value === null ? null : value.toJSON(),
         origin: `${file}:${lineOf(value ?? keyNode)}: ${key}`,
+        originOf: (path) => {
+          const inner =
+            isMap(value) || isSeq(value) ? (value.getIn(path, true) as Node | undefined) : undefined;
+          const where = path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${part}`)).join('');
+          return `${file}:${lineOf(inner ?? value ?? keyNode)}: ${key}${where}`;
+        },
       });
     }
   };
@@ -100,7 +110,7 @@ export async function resolveSettings(
   settings: readonly Setting[],
 ): Promise<ResolvedSettings> {
   const options: Record<string, { type: 'string' | 'boolean' }> = { [CONFIG_FILE_FLAG]: { type: 'string' } };
-  for (const setting of settings) options[setting.key] = { type: setting.type };
+  for (const setting of settings) if (setting.type !== 'file') options[setting.key] = { type: setting.type };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -131,7 +141,12 @@ export async function resolveSettings(
       flagValue !== undefined
         ? { value: flagValue, origin: `--${setting.key}` }
         : (fromFile.get(setting.key) ?? {
-            value: setting.type === 'boolean' ? setting.defaultText === 'true' : setting.defaultText,
+            value:
+              setting.type === 'boolean'
+                ? setting.defaultText === 'true'
+                : setting.type === 'file'
+                  ? null
+                  : setting.defaultText,
             origin: `default of --${setting.key}`,
           });
     resolved.set(setting.key, validate(setting, raw));

@@ -1,8 +1,11 @@
+import { parseRules } from '../partitions/rules.ts';
+
 // Every setting of `hostmeter serve`, once: its flag name (node_exporter style), its YAML key (the
 // same dotted path), its value schema and its help text. Flags, the config file, `--help` and the
 // README's table all come from this list.
 
-export type SettingType = 'string' | 'boolean';
+/** `file` settings are structured (lists, mappings): they exist only in the config file, not as flags. */
+export type SettingType = 'string' | 'boolean' | 'file';
 
 /** Turns a raw flag or YAML value into the setting's type; throws an Error whose message says what was expected. */
 export type ValueParser<T> = (value: unknown) => T;
@@ -23,6 +26,11 @@ const describe = (value: unknown): string => JSON.stringify(value) ?? String(val
 export const text: ValueParser<string> = (value) => {
   if (typeof value !== 'string' || value === '')
     throw new Error(`expected a non-empty string, got ${describe(value)}`);
+  return value;
+};
+
+const optionalText: ValueParser<string> = (value) => {
+  if (typeof value !== 'string') throw new Error(`expected a string, got ${describe(value)}`);
   return value;
 };
 
@@ -177,6 +185,55 @@ export const SERVE_SETTINGS = {
     regex,
     '^$',
     'Regexp of network interfaces to exclude for the network collector.',
+  ),
+  partitionRules: setting(
+    'partitions.rules',
+    'file',
+    parseRules,
+    '',
+    'Partition rules, first match wins (config file only; see the README). Without rules, each user is a partition.',
+  ),
+  partitionsInherit: setting(
+    'partitions.inherit',
+    'boolean',
+    boolean,
+    'true',
+    "Let a process that matches no rule join its nearest ancestor's partition.",
+  ),
+  processesTop: setting(
+    'processes.top',
+    'string',
+    count,
+    '10',
+    'Export the N processes with the highest CPU use since the previous scrape; 0 turns it off.',
+  ),
+  stateFile: setting(
+    'state.file',
+    'string',
+    optionalText,
+    '',
+    'File where partition counters are kept across restarts (written atomically); empty disables it.',
+  ),
+  stateSaveInterval: setting(
+    'state.save-interval',
+    'string',
+    durationMs,
+    '1m',
+    'How often the state file is written (it is also written on SIGTERM and SIGINT).',
+  ),
+  diskUsageInterval: setting(
+    'partitions.disk-usage-interval',
+    'string',
+    durationMs,
+    '1h',
+    'How often the disk usage of partitions with a disk-usage rule is measured, in the background.',
+  ),
+  diskUsageConcurrency: setting(
+    'partitions.disk-usage-concurrency',
+    'string',
+    count,
+    '2',
+    'How many partition directories are measured at once.',
   ),
   logLevel: setting(
     'log.level',

@@ -11,7 +11,8 @@ export function parsePasswd(text: string): ReadonlyMap<number, string> {
   for (const line of text.split('\n')) {
     const fields = line.split(':');
     const [name, , uid] = fields;
-    if (fields.length !== 7 || !name || name.startsWith('#') || uid === undefined || !/^\d+$/.test(uid)) continue;
+    if (fields.length !== 7 || !name || name.startsWith('#') || uid === undefined || !/^\d+$/.test(uid))
+      continue;
     const id = Number(uid);
     if (!users.has(id)) users.set(id, name);
   }

@@ -34,7 +34,10 @@ export function parsePidStat(text: string): PidStat {
   const open = text.indexOf(' (');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) throw new ParseError(source, 'no `pid (comm)` prefix');
-  const rest = text.slice(close + 2).trimEnd().split(' ');
+  const rest = text
+    .slice(close + 2)
+    .trimEnd()
+    .split(' ');
   if (rest.length <= RSS) throw new ParseError(source, `expected at least 24 fields, got ${rest.length + 2}`);
   const state = rest[STATE] ?? '';
   if (!/^[A-Za-z]$/.test(state)) throw new ParseError(source, `state: unexpected ${JSON.stringify(state)}`);
@@ -128,7 +131,8 @@ export function parsePidIo(text: string): PidIo {
   text.split('\n').forEach((line, index) => {
     const colon = line.indexOf(':');
     const key = IO_KEYS[line.slice(0, colon)];
-    if (colon > 0 && key !== undefined) io[key] = parseCount(line.slice(colon + 1).trim(), source, key, index + 1);
+    if (colon > 0 && key !== undefined)
+      io[key] = parseCount(line.slice(colon + 1).trim(), source, key, index + 1);
   });
   for (const [name, key] of Object.entries(IO_KEYS)) {
     if (io[key] === undefined) throw new ParseError(source, `missing ${name} line`);

@@ -14,6 +14,7 @@ import type { Meter, Observable, Attributes as OtelAttributes } from '@opentelem
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
+import type { Registry } from 'prom-client';
 import type {
   Attributes,
   Observation,
@@ -67,11 +68,14 @@ interface CollectorOutcome {
 export class Exposition {
   readonly resourceMetrics: ResourceMetrics;
   readonly #serializer: PrometheusSerializer;
+  /** Text-format families from the prom-client registry (series that churn), appended after the SDK's. */
+  readonly #registryText: string;
   readonly #cache = new Map<string, string | Buffer>();
 
-  constructor(resourceMetrics: ResourceMetrics, serializer: PrometheusSerializer) {
+  constructor(resourceMetrics: ResourceMetrics, serializer: PrometheusSerializer, registryText = '') {
     this.resourceMetrics = resourceMetrics;
     this.#serializer = serializer;
+    this.#registryText = registryText;
   }
 
   #memo<T extends string | Buffer>(key: string, make: () => T): T {
@@ -84,7 +88,10 @@ export class Exposition {
   }
 
   text(): string {
-    return this.#memo('text', () => this.#serializer.serialize(this.resourceMetrics).replace(/\n?$/, '\n'));
+    return this.#memo(
+      'text',
+      () => `${this.#serializer.serialize(this.resourceMetrics).replace(/\n?$/, '\n')}${this.#registryText}`,
+    );
   }
 
   openMetrics(): string {
@@ -117,16 +124,19 @@ export class Scraper {
   readonly #lastError = new Map<string, string>();
   #inFlight: Promise<Exposition> | undefined;
   readonly #names = new Map<string, { name: string; unit: string }>();
+  readonly #registry: Registry | undefined;
 
   constructor(
     collectors: readonly CollectorEntry[],
     meterFor: (scope: string) => Meter,
     reader: MetricsReader,
     log: Logger,
+    registry?: Registry,
   ) {
     this.#collectors = collectors;
     this.#reader = reader;
     this.#log = log;
+    this.#registry = registry;
     for (const entry of collectors) {
       this.#register(
         meterFor(entry.name),
@@ -197,7 +207,8 @@ export class Scraper {
     const remaining = Math.max(1, deadline - performance.now());
     const { resourceMetrics, errors } = await this.#reader.collect({ timeoutMillis: remaining });
     for (const error of errors) this.#log.warn('metric collection error', { err: String(error) });
-    return new Exposition(this.#present(resourceMetrics), this.#serializer);
+    const registryText = this.#registry ? await this.#registry.metrics() : '';
+    return new Exposition(this.#present(resourceMetrics), this.#serializer, registryText);
   }
 
   async #runCollector(entry: CollectorEntry, deadline: number, phase: SyncPhase): Promise<CollectorOutcome> {

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { Registry } from 'prom-client';
 import type { CollectorDefinition, RunningCollector } from '../collectors/collector.ts';
 import type { ServeConfig } from '../config/serve-config.ts';
 import type { Logger } from '../log.ts';
@@ -19,6 +20,7 @@ export async function startExporter(
   log: Logger,
 ): Promise<RunningExporter> {
   const telemetry = createTelemetry(version);
+  const registry = new Registry();
   const enabled = definitions.filter((definition) => config.enabledCollectors.includes(definition.name));
   const running: RunningCollector[] = [];
   const entries: CollectorEntry[] = [];
@@ -28,11 +30,18 @@ export async function startExporter(
       settings: config.collectorSettings,
       log,
       meter: telemetry.provider.getMeter(definition.name),
+      registry,
     });
     running.push(collector);
     entries.push({ name: definition.name, metrics: definition.metrics, running: collector });
   }
-  const scraper = new Scraper(entries, (scope) => telemetry.provider.getMeter(scope), telemetry.reader, log);
+  const scraper = new Scraper(
+    entries,
+    (scope) => telemetry.provider.getMeter(scope),
+    telemetry.reader,
+    log,
+    registry,
+  );
   const server = createHttpServer(scraper, { ...config, version }, log);
   await listen(server, config.listenAddress);
   return {

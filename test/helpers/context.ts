@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after } from 'node:test';
 import { metrics } from '@opentelemetry/api';
+import { Registry } from 'prom-client';
 import type {
   Attributes,
   CollectorContext,
@@ -23,10 +24,19 @@ export const TEST_SETTINGS: CollectorSettings = {
   },
   disk: { deviceExclude: /^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$/ },
   network: { deviceExclude: /^$/ },
+  partitions: {
+    rules: [],
+    inherit: true,
+    top: 10,
+    stateFile: '',
+    stateSaveIntervalMs: 60_000,
+    diskUsageIntervalMs: 3_600_000,
+    diskUsageConcurrency: 2,
+  },
 };
 
 export function testContext(paths: HostPaths = DEFAULT_PATHS): CollectorContext {
-  return { paths, settings: TEST_SETTINGS, log: silentLogger, meter: metrics.getMeter('test') };
+  return { paths, settings: TEST_SETTINGS, log: silentLogger, meter: metrics.getMeter('test'), registry: new Registry() };
 }
 
 /**

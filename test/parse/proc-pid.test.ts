@@ -191,7 +191,10 @@ describe('parsePidCgroup', () => {
   });
 
   it('falls back to the v1 cpu controller, then to the first line', () => {
-    assert.equal(parsePidCgroup('3:memory:/m\n2:cpuacct,cpu:/system.slice/a.service\n'), '/system.slice/a.service');
+    assert.equal(
+      parsePidCgroup('3:memory:/m\n2:cpuacct,cpu:/system.slice/a.service\n'),
+      '/system.slice/a.service',
+    );
     assert.equal(parsePidCgroup('3:memory:/m\n2:cpu,cpuacct:/c\n'), '/c');
     assert.equal(parsePidCgroup('4:memory:/m\n2:cpuacct:/acct\n'), '/m');
   });
