@@ -23,8 +23,8 @@ export interface DiskUsageOptions {
 
 /** Entries read from a directory before their lstat calls are issued together; bounds memory per walk. */
 const DIR_BATCH = 128;
-/** lstat calls in flight per walk: faster than one at a time without monopolising libuv's 4 threads. */
-const LSTAT_PARALLEL = 64;
+/** lstat calls in flight per walk: hides the thread pool's round trip; more gain little on a small host. */
+const LSTAT_PARALLEL = 8;
 /** Longest wait before a newly due target starts, whatever the interval. */
 const MAX_TICK_MS = 10_000;
 

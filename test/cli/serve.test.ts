@@ -71,6 +71,17 @@ describe('hostmeter command', () => {
     assert.match(bad.stderr, new RegExp(`^hostmeter: ${syntax}:\\d+: invalid YAML`));
   });
 
+  it('exits 2 when a partition rule names a user the host does not have', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hm-cli-')), 'rules.yml');
+    writeFileSync(file, 'partitions:\n  rules:\n    - name: web\n      user: no-such-user-hm\n');
+    const result = runHostmeter(['serve', `--config.file=${file}`, '--web.listen-address=127.0.0.1:0']);
+    assert.equal(result.status, 2);
+    assert.match(
+      result.stderr,
+      /partitions\.rules\[0\]\.user: unknown user "no-such-user-hm" \(not in \/etc\/passwd\)/,
+    );
+  });
+
   it('exits 0 from check-config on a valid file', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'hm-cli-')), 'good.yml');
     writeFileSync(file, 'web:\n  listen-address: "127.0.0.1:9464"\ncollector:\n  hwmon: false\n');

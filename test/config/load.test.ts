@@ -114,4 +114,27 @@ describe('resolveServeConfig', () => {
     await rejects(['--web.listen-address=:70000'], /^--web\.listen-address: expected \[host\]:port/);
     await rejects(['serve-me'], /^unexpected argument/);
   });
+
+  it('reads partition rules and names the file, line and key of a bad one', async () => {
+    const good = configFile(
+      'partitions:\n  rules:\n    - name: slappart$1\n      user-regex: ^slapuser(\\d+)$\n',
+    );
+    const config = await resolveServeConfig([`--config.file=${good}`], COLLECTORS);
+    assert.equal(config.collectorSettings.partitions.rules[0]?.name, 'slappart$1');
+    assert.equal(config.collectorSettings.partitions.inherit, true);
+    const bad = configFile(
+      [
+        'partitions:',
+        '  rules:',
+        '    - name: a',
+        '      user: alice',
+        '    - name: b',
+        '      user-regex: "(unclosed"',
+      ].join('\n'),
+    );
+    await rejects(
+      [`--config.file=${bad}`],
+      new RegExp(`^${bad}:6: partitions\\.rules\\[1\\]\\.user-regex: invalid regular expression`),
+    );
+  });
 });
