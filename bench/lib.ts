@@ -1,7 +1,7 @@
 // Process, timing and box-load helpers shared by the benchmark scripts.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -138,4 +138,72 @@ export async function waitQuiet(threshold: number, windowMs: number, maxMs: numb
     if (cores < threshold) return { quiet: true, busyCores: cores, waitedMs };
     if (waitedMs >= maxMs) return { quiet: false, busyCores: cores, waitedMs };
   }
+}
+
+/** Samples in a Prometheus or OpenMetrics body: its non-comment, non-empty lines. */
+export const countSamples = (body: string): number =>
+  body.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
+
+/** A command-line count: `fallback` when absent, an error unless a whole number ≥ 0. */
+export function wholeNumber(text: string | undefined, fallback: number, flag: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${flag} must be a whole number, got ${text}`);
+  return value;
+}
+
+/**
+ * Waits until none of `pids` is in /proc any more, for at most `timeoutMs`; returns how many are left.
+ * A killed process whose parent has gone stays in /proc as a zombie until PID 1 reaps it, which this
+ * VM's init does only every few seconds: a /proc walker would still count it.
+ */
+export async function waitGone(pids: readonly number[], timeoutMs: number): Promise<number> {
+  const begin = performance.now();
+  let left = pids;
+  for (;;) {
+    left = left.filter((pid) => existsSync(`/proc/${pid}`));
+    if (left.length === 0 || performance.now() - begin >= timeoutMs) return left.length;
+    await sleep(100);
+  }
+}
+
+export interface SelfTime {
+  readonly functionName: string;
+  /** file:line of the function, or '' for V8's pseudo-frames ((garbage collector), (program)). */
+  readonly location: string;
+  readonly ms: number;
+}
+
+interface CpuProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+}
+
+interface CpuProfile {
+  readonly nodes: readonly CpuProfileNode[];
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+/**
+ * Self time per function of a V8 `.cpuprofile` (from `node --cpu-prof`), largest first, with the time
+ * spent outside JavaScript waiting for work ((idle)) left out. A function's sample is charged the
+ * interval that follows it, as Chrome DevTools does.
+ */
+export function cpuProfileSelfTimes(file: string): SelfTime[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byNode = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const totals = new Map<string, SelfTime>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const frame = byNode.get(profile.samples[i] as number);
+    if (frame === undefined || frame.functionName === '(idle)') continue;
+    const deltaUs = profile.timeDeltas[i + 1] ?? 0;
+    const url = frame.url.replace(/^file:\/\//, '');
+    const location = url === '' ? '' : `${url}:${frame.lineNumber + 1}`;
+    const functionName = frame.functionName === '' ? '(anonymous)' : frame.functionName;
+    const key = `${functionName} ${location}`;
+    const ms = (totals.get(key)?.ms ?? 0) + deltaUs / 1000;
+    totals.set(key, { functionName, location, ms });
+  }
+  return [...totals.values()].sort((a, b) => b.ms - a.ms);
 }

@@ -156,6 +156,7 @@ export function parseRules(value: unknown): PartitionRule[] {
     }
     return {
       index,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a partition-name template, expanded by expand()
       name: raw.name === undefined ? '${user}' : text(raw.name, at('name')),
       ...(raw.user !== undefined && { user: text(raw.user, at('user')) }),
       ...(raw['user-regex'] !== undefined && { userRegex: compile(raw['user-regex'], at('user-regex')) }),

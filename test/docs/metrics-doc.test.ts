@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { COLLECTORS } from '../../src/collectors/index.ts';
 import { documentedMetrics, METRICS_DOC, renderMetricsDoc } from '../../scripts/metrics-doc.ts';
+import { COLLECTORS } from '../../src/collectors/index.ts';
 import { startHostmeter } from '../helpers/hostmeter.ts';
 
 interface LiveFamily {

@@ -36,7 +36,13 @@ export const TEST_SETTINGS: CollectorSettings = {
 };
 
 export function testContext(paths: HostPaths = DEFAULT_PATHS): CollectorContext {
-  return { paths, settings: TEST_SETTINGS, log: silentLogger, meter: metrics.getMeter('test'), registry: new Registry() };
+  return {
+    paths,
+    settings: TEST_SETTINGS,
+    log: silentLogger,
+    meter: metrics.getMeter('test'),
+    registry: new Registry(),
+  };
 }
 
 /**

@@ -19,7 +19,9 @@ describe('partition rules', () => {
 
   it('takes the first rule that matches, with named groups, uid ranges and built-ins', () => {
     const rules = parseRules([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: partition-name templates
       { name: 'ci-${job}', env: { CI_JOB_ID: '^(?<job>\\d+)$' }, 'env-absent': ['DEBUG'] },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: partition-name templates
       { name: 'staff-${user}', uid: '1000-1999' },
       { name: 'web', comm: '^nginx' },
     ]);
