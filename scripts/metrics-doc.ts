@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MetricSpec } from '../src/collectors/collector.ts';
 import { COLLECTORS } from '../src/collectors/index.ts';
-import { prometheusName } from '../src/server/prometheus-names.ts';
+import { prometheusName } from '../src/prometheus-names.ts';
 import { SCRAPE_METRICS } from '../src/server/scrape.ts';
 
 export const METRICS_DOC = fileURLToPath(new URL('../docs/metrics.md', import.meta.url));

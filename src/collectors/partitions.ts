@@ -17,9 +17,11 @@ import { parsePasswd } from '../parse/passwd.ts';
 import { parseProcStat } from '../parse/proc-stat.ts';
 import { DiskUsageMonitor } from '../partitions/disk-usage.ts';
 import { PartitionResolver, type Resolution } from '../partitions/resolver.ts';
+import { prometheusName } from '../prometheus-names.ts';
 import {
   type CollectorContext,
   type CollectorDefinition,
+  type MetricSpec,
   Observations,
   type ObservedMetricSpec,
   SetupError,
@@ -125,8 +127,18 @@ export const PARTITION_METRICS = {
   },
 } as const satisfies Record<string, ObservedMetricSpec>;
 
-/** The prom-client gauge of the top processes: its series must leave the output with their process. */
-export const TOP_PROCESS_METRIC = 'hostmeter_top_process_cpu_utilization_ratio';
+/** Recorded through prom-client rather than observed: its series must leave the output with their process. */
+export const TOP_PROCESS_SPEC: MetricSpec = {
+  name: 'hostmeter.top_process.cpu.utilization',
+  kind: 'gauge',
+  unit: '1',
+  description: 'CPU used by the busiest processes since the previous scrape, as a fraction of one CPU.',
+  labels: ['pid', 'comm', 'partition'],
+  availability:
+    'with --processes.top above 0, for the processes that used the most CPU since the previous scrape',
+};
+
+export const TOP_PROCESS_METRIC = prometheusName(TOP_PROCESS_SPEC.name, TOP_PROCESS_SPEC.unit, true).name;
 
 interface SavedState {
   readonly version: 1;
@@ -256,8 +268,8 @@ class PartitionCollector {
     if (settings.top > 0) {
       this.#top = new Gauge({
         name: TOP_PROCESS_METRIC,
-        help: 'CPU used by the busiest processes since the previous scrape, as a fraction of one CPU.',
-        labelNames: ['pid', 'comm', 'partition'],
+        help: TOP_PROCESS_SPEC.description,
+        labelNames: TOP_PROCESS_SPEC.labels,
         registers: [ctx.registry],
       });
     }
@@ -476,6 +488,7 @@ export const partitionsCollector: CollectorDefinition = {
   description: 'Per-partition (tenant) CPU, memory, I/O, processes and threads, exact across process exits',
   defaultEnabled: true,
   metrics: Object.values(PARTITION_METRICS),
+  recordedMetrics: [TOP_PROCESS_SPEC],
   create(ctx) {
     const collector = new PartitionCollector(ctx);
     return { collect: () => collector.collect(), close: () => collector.close() };

@@ -22,8 +22,8 @@ import type {
   RunningCollector,
 } from '../collectors/collector.ts';
 import type { Logger } from '../log.ts';
+import { prometheusName } from '../prometheus-names.ts';
 import { toOpenMetrics } from './openmetrics.ts';
-import { prometheusName } from './prometheus-names.ts';
 import type { MetricsReader } from './telemetry.ts';
 
 export const SCRAPE_METRICS = {

@@ -8,6 +8,7 @@ import { startHostmeter } from '../helpers/hostmeter.ts';
 interface LiveFamily {
   type: string;
   labels: Set<string>;
+  samples: number;
 }
 
 /** Families of a text-format exposition with the label keys their samples carry. */
@@ -15,7 +16,7 @@ function liveFamilies(text: string): Map<string, LiveFamily> {
   const families = new Map<string, LiveFamily>();
   for (const line of text.split('\n')) {
     const type = /^# TYPE (\S+) (\S+)$/.exec(line);
-    if (type?.[1] && type[2]) families.set(type[1], { type: type[2], labels: new Set() });
+    if (type?.[1] && type[2]) families.set(type[1], { type: type[2], labels: new Set(), samples: 0 });
   }
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
@@ -24,10 +25,13 @@ function liveFamilies(text: string): Map<string, LiveFamily> {
     const name = sample[1];
     const family = families.get(name) ?? families.get(name.replace(/_(bucket|sum|count)$/, ''));
     assert.ok(family, `sample ${name} has no # TYPE`);
+    family.samples += 1;
     for (const match of (sample[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) {
       if (match[1] !== 'le') family.labels.add(match[1] as string);
     }
   }
+  // A family with no sample (prom-client prints the header of a gauge it reset) exports nothing.
+  for (const [name, family] of families) if (family.samples === 0) families.delete(name);
   return families;
 }
 

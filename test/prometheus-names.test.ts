@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { prometheusName, unitWord } from '../../src/server/prometheus-names.ts';
+import { prometheusName, unitWord } from '../src/prometheus-names.ts';
 
 describe('prometheusName', () => {
   // Expected names are the OpenTelemetry Collector Prometheus exporter's for the same instruments.
