@@ -68,8 +68,8 @@ export interface RuleNeeds {
   readonly environ: boolean;
 }
 
-const RULE_KEYS = new Set([
-  'name',
+/** The keys that select processes; a rule needs at least one. */
+const MATCHER_KEYS = [
   'user',
   'user-regex',
   'uid',
@@ -80,9 +80,9 @@ const RULE_KEYS = new Set([
   'env',
   'env-present',
   'env-absent',
-  'cgroup-cpu',
-  'disk-usage',
-]);
+] as const;
+
+const RULE_KEYS = new Set<string>(['name', ...MATCHER_KEYS, 'cgroup-cpu', 'disk-usage']);
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -139,20 +139,9 @@ export function parseRules(value: unknown): PartitionRule[] {
       for (const [variable, pattern] of Object.entries(raw.env))
         env.set(variable, compile(pattern, [index, 'env', variable]));
     }
-    const matchers = [
-      'user',
-      'user-regex',
-      'uid',
-      'comm',
-      'exe',
-      'cmdline',
-      'cgroup',
-      'env',
-      'env-present',
-      'env-absent',
-    ];
-    if (!matchers.some((key) => raw[key] !== undefined)) {
-      throw new RuleError([index], `a rule needs at least one of ${matchers.join(', ')}`);
+
+    if (!MATCHER_KEYS.some((key) => raw[key] !== undefined)) {
+      throw new RuleError([index], `a rule needs at least one of ${MATCHER_KEYS.join(', ')}`);
     }
     return {
       index,
