@@ -5,9 +5,13 @@ import { readFileSync } from 'node:fs';
 import { SetupError } from './collectors/collector.ts';
 import { COLLECTORS } from './collectors/index.ts';
 import { ConfigError } from './config/load.ts';
+import { REPORT_SETTINGS, resolveReportConfig } from './config/report-config.ts';
 import { resolveServeConfig, serveSettings } from './config/serve-config.ts';
 import type { Setting } from './config/settings.ts';
 import { createLogger } from './log.ts';
+import { PrometheusClient } from './report/prometheus-client.ts';
+import { REPORT_EXIT, runReport } from './report/run.ts';
+import { uploadQueue } from './report/upload.ts';
 import { startExporter } from './server/serve.ts';
 
 // Read at run time so the same line works from src/ (type stripping) and from the compiled dist/.
@@ -23,12 +27,16 @@ Commands:
   serve          Serve host and partition metrics on /metrics for Prometheus
   collectors     List the collectors, what they measure and whether they are on by default
   check-config   Validate flags and --config.file, print nothing and exit 0 when they are valid
+  report         Write each computer's consumption report (SlapOS journal XML) for a day, from Prometheus
+  report upload  Send the reports still queued in --output.dir to --upload.url
 
 Run 'hostmeter <command> --help' for the flags of a command.
   --help         Show this help
   --version      Show the version
 
-Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error; report also uses
+3 (a computer below --min-coverage was not written), 4 (Prometheus failed: nothing written),
+5 (an upload failed: the report stays queued).
 `;
 
 function flagHelp(settings: readonly Setting[]): string {
@@ -88,6 +96,48 @@ async function serve(args: readonly string[]): Promise<number> {
   });
 }
 
+async function report(args: readonly string[]): Promise<number> {
+  const upload = args[0] === 'upload';
+  const config = await resolveReportConfig(upload ? args.slice(1) : args, (file) =>
+    readFileSync(file, 'utf8'),
+  );
+  const terminal = process.stderr.isTTY === true;
+  // On a terminal: a progress bar and a summary; otherwise one JSON line per computer, for cron and Kubernetes.
+  const log = createLogger(terminal ? 'warn' : 'info', 'json');
+  if (upload) {
+    if (!config.upload) throw new ConfigError('report upload needs --upload.url');
+    const { sent, failed } = await uploadQueue(config.outputDir, {
+      ...config.upload,
+      timeoutMs: config.prometheus.timeoutMs,
+      backoffMs: 1000,
+      log,
+    });
+    process.stderr.write(`hostmeter report upload: ${sent} sent, ${failed} still queued\n`);
+    return failed > 0 ? REPORT_EXIT.upload : REPORT_EXIT.ok;
+  }
+  const client = new PrometheusClient({ ...config.prometheus, backoffMs: 1000, log });
+  const progress = terminal
+    ? (done: number, total: number): void => {
+        const width = 30;
+        const filled = Math.round((done / total) * width);
+        process.stderr.write(
+          `\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} computers`,
+        );
+        if (done === total) process.stderr.write('\n');
+      }
+    : undefined;
+  const { summary, exitCode } = await runReport(config, { client, log, ...(progress && { progress }) });
+  if (terminal) {
+    process.stderr.write(
+      `hostmeter report ${config.window.label}: ${summary.written} written, ${summary.skipped} already reported, ` +
+        `${summary.belowCoverage} below coverage, ${summary.partitions} partitions` +
+        (config.upload ? `, ${summary.uploaded} uploaded, ${summary.uploadFailed} queued` : '') +
+        '\n',
+    );
+  }
+  return exitCode;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...args] = argv;
   const wantsHelp = args.includes('--help') || args.includes('-h');
@@ -106,6 +156,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'collectors':
         process.stdout.write(`${collectorsTable()}\n`);
         return EXIT.ok;
+      case 'report':
+        if (wantsHelp) {
+          process.stdout.write(
+            `usage: hostmeter report [upload] [flags]\n\nFlags:\n${flagHelp(Object.values(REPORT_SETTINGS) as Setting[])}\n`,
+          );
+          return EXIT.ok;
+        }
+        return await report(args);
       case 'serve':
       case 'check-config':
         if (wantsHelp) {

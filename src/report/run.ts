@@ -1,0 +1,219 @@
+// One run of `hostmeter report`: fetch the window's raw samples for the whole fleet (one query per
+// metric), compute each computer's quantities, write each report atomically, optionally upload it.
+
+import type { ReportConfig } from '../config/report-config.ts';
+import type { Logger } from '../log.ts';
+import { alreadyReported, computerDir, markSent, reportPath, writeAtomically } from './files.ts';
+import { renderJournal } from './journal.ts';
+import type { PrometheusClient, RawSeries } from './prometheus-client.ts';
+import { type ComputerDay, computeQuantities, type SeriesWithBaseline } from './quantities.ts';
+import type { Sample } from './samples.ts';
+import { uploadReport } from './upload.ts';
+
+/** Exit codes of `hostmeter report` (documented in the README). */
+export const REPORT_EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  belowCoverage: 3,
+  prometheus: 4,
+  upload: 5,
+} as const;
+
+type SeriesField = Exclude<keyof ComputerDay, 'computer' | 'date' | 'window' | 'maxGap'>;
+
+interface MetricQuery {
+  readonly field: SeriesField;
+  readonly selector: string;
+  readonly kind: 'counter' | 'gauge';
+  readonly extendedOnly?: boolean;
+}
+
+const QUERIES: readonly MetricQuery[] = [
+  { field: 'hostCpu', selector: 'system_cpu_time_seconds_total', kind: 'counter' },
+  { field: 'memoryLimit', selector: 'system_memory_limit_bytes', kind: 'gauge' },
+  { field: 'memoryAvailable', selector: 'system_memory_linux_available_bytes', kind: 'gauge' },
+  { field: 'partitionCpu', selector: 'hostmeter_partition_cpu_time_seconds_total', kind: 'counter' },
+  { field: 'partitionProcesses', selector: 'hostmeter_partition_processes', kind: 'gauge' },
+  { field: 'partitionMemory', selector: 'hostmeter_partition_memory_usage_bytes', kind: 'gauge' },
+  { field: 'partitionDisk', selector: 'hostmeter_partition_disk_usage_bytes', kind: 'gauge' },
+  {
+    field: 'partitionDiskIo',
+    selector: 'hostmeter_partition_disk_io_bytes_total',
+    kind: 'counter',
+    extendedOnly: true,
+  },
+];
+
+/** How far before the window a counter's last sample is looked for (a day: a long gap still counts). */
+const COUNTER_LOOKBACK_SECONDS = 86_400;
+
+export interface ReportSummary {
+  written: number;
+  skipped: number;
+  belowCoverage: number;
+  uploaded: number;
+  uploadFailed: number;
+  partitions: number;
+}
+
+export interface ReportDeps {
+  readonly client: PrometheusClient;
+  readonly log: Logger;
+  /** Called after each computer, for a progress bar on a terminal. */
+  readonly progress?: (done: number, total: number) => void;
+  /** First delay between upload attempts (tests shorten it). */
+  readonly uploadBackoffMs?: number;
+}
+
+const seriesKey = (labels: Readonly<Record<string, string>>): string =>
+  JSON.stringify(
+    Object.entries(labels)
+      .filter(([name]) => name !== '__name__')
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+
+/** Every series of the window, by computer and metric, each with its baseline sample. */
+type FleetDay = Map<string, Map<SeriesField, SeriesWithBaseline[]>>;
+
+async function fetchFleet(config: ReportConfig, client: PrometheusClient): Promise<FleetDay> {
+  const { from, to } = config.window;
+  const fleet: FleetDay = new Map();
+  const computerOf = (labels: Readonly<Record<string, string>>): string | undefined => {
+    const value = labels[config.computerLabel];
+    return value === undefined ? undefined : (config.computerMap.get(value) ?? value);
+  };
+  for (const query of QUERIES) {
+    if (query.extendedOnly && config.profile !== 'extended') continue;
+    const baselines = new Map<string, Sample>();
+    const keepLast = (series: RawSeries): void => {
+      const last = series.samples.at(-1);
+      if (last) baselines.set(seriesKey(series.labels), last);
+    };
+    if (query.kind === 'counter') {
+      await client.instant(`last_over_time(${query.selector}[${COUNTER_LOOKBACK_SECONDS}s])`, from, keepLast);
+    } else {
+      await client.rangeSamples(query.selector, Math.ceil(config.maxGapSeconds), from, keepLast);
+    }
+    await client.rangeSamples(query.selector, Math.ceil(to - from), to, (series) => {
+      const computer = computerOf(series.labels);
+      if (computer === undefined) return;
+      let byField = fleet.get(computer);
+      if (!byField) fleet.set(computer, (byField = new Map()));
+      const list = byField.get(query.field) ?? [];
+      byField.set(query.field, list);
+      const baseline = baselines.get(seriesKey(series.labels));
+      list.push({ ...series, ...(baseline && { baseline }) });
+    });
+  }
+  return fleet;
+}
+
+function computerDay(
+  config: ReportConfig,
+  computer: string,
+  series: Map<SeriesField, SeriesWithBaseline[]>,
+): ComputerDay {
+  const all = (field: SeriesField): SeriesWithBaseline[] => series.get(field) ?? [];
+  const one = (field: SeriesField): SeriesWithBaseline | undefined => all(field)[0];
+  const memoryLimit = one('memoryLimit');
+  const memoryAvailable = one('memoryAvailable');
+  return {
+    computer,
+    date: config.window.label,
+    window: { from: config.window.from, to: config.window.to },
+    maxGap: config.maxGapSeconds,
+    hostCpu: all('hostCpu'),
+    ...(memoryLimit && { memoryLimit }),
+    ...(memoryAvailable && { memoryAvailable }),
+    partitionCpu: all('partitionCpu'),
+    partitionProcesses: all('partitionProcesses'),
+    partitionMemory: all('partitionMemory'),
+    partitionDisk: all('partitionDisk'),
+    partitionDiskIo: all('partitionDiskIo'),
+  };
+}
+
+export async function runReport(
+  config: ReportConfig,
+  deps: ReportDeps,
+): Promise<{ summary: ReportSummary; exitCode: number }> {
+  const { log } = deps;
+  const summary: ReportSummary = {
+    written: 0,
+    skipped: 0,
+    belowCoverage: 0,
+    uploaded: 0,
+    uploadFailed: 0,
+    partitions: 0,
+  };
+  const label = config.window.label;
+  let fleet: FleetDay;
+  try {
+    fleet = await fetchFleet(config, deps.client);
+  } catch (error) {
+    log.error('cannot read the window from Prometheus: nothing was written', {
+      err: (error as Error).message,
+    });
+    return { summary, exitCode: REPORT_EXIT.prometheus };
+  }
+  const computers = [...fleet.keys()].sort();
+  for (const [index, computer] of computers.entries()) {
+    const path = reportPath(config.outputDir, computer, label);
+    if (!config.force && alreadyReported(config.outputDir, computer, label)) {
+      summary.skipped++;
+      log.info('already reported: skipped', { computer, date: label, file: path });
+      deps.progress?.(index + 1, computers.length);
+      continue;
+    }
+    const quantities = computeQuantities(computerDay(config, computer, fleet.get(computer) ?? new Map()));
+    if (quantities.coverage < config.minCoverage) {
+      summary.belowCoverage++;
+      log.warn('coverage below --min-coverage: not written', {
+        computer,
+        date: label,
+        coverage: quantities.coverage,
+      });
+      deps.progress?.(index + 1, computers.length);
+      continue;
+    }
+    const xml = renderJournal(computer, label, quantities, config.profile);
+    writeAtomically(path, xml);
+    summary.written++;
+    summary.partitions += quantities.partitions.size;
+    log.info('report written', {
+      computer,
+      date: label,
+      file: path,
+      coverage: Number(quantities.coverage.toFixed(6)),
+      partitions: quantities.partitions.size,
+    });
+    if (config.upload) {
+      try {
+        await uploadReport(computer, xml, {
+          ...config.upload,
+          timeoutMs: config.prometheus.timeoutMs,
+          backoffMs: deps.uploadBackoffMs ?? 1000,
+          log,
+        });
+        markSent(computerDir(config.outputDir, computer), `${label}.xml`);
+        summary.uploaded++;
+      } catch (error) {
+        summary.uploadFailed++;
+        log.error('upload failed: the report stays queued for `hostmeter report upload`', {
+          computer,
+          err: (error as Error).message,
+        });
+      }
+    }
+    deps.progress?.(index + 1, computers.length);
+  }
+  const exitCode =
+    summary.uploadFailed > 0
+      ? REPORT_EXIT.upload
+      : summary.belowCoverage > 0
+        ? REPORT_EXIT.belowCoverage
+        : REPORT_EXIT.ok;
+  log.info('report run finished', { date: label, ...summary, computers: computers.length });
+  return { summary, exitCode };
+}
