@@ -12,10 +12,11 @@
 // (hostmeter, process-exporter, process-exporter without smaps and threads), then per exporter wait for
 // a quiet box, make W warm-up and K sequential scrapes and read its CPU time before and after. A second
 // series of K hostmeter scrapes probes /healthz every `--healthz-interval` ms while each scrape is in
-// flight (kept apart so the probes' own CPU does not count as scrape CPU). Last comes the floor: one
-// synchronous in-process pass reading /proc/PID/{stat,status,io} and listing /proc/PID/fd for every
-// pid, the calls hostmeter's scanner makes (src/io/proc-scan.ts). With --profile, a separate hostmeter
-// started with --cpu-prof is scraped at the largest N and its top self-time functions are printed.
+// flight (kept apart so the probes' own CPU does not count as scrape CPU). The floor is measured right
+// after hostmeter's series, with the exporters idle: one synchronous in-process pass reading
+// /proc/PID/{stat,status,io} and listing /proc/PID/fd for every pid, the calls hostmeter's scanner makes
+// (src/io/proc-scan.ts). With --profile, a separate hostmeter started with --cpu-prof is scraped at the
+// largest N and its top self-time functions are printed (the profile is kept in the temp directory).
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
@@ -459,10 +460,17 @@ async function measureRound(
     const exporters: Exporter[] = [];
     for (const plan of plans) exporters.push(await startExporter(plan, `n${count}`, logDir, started));
     const series: Series[] = [];
+    let floor: Floor | undefined;
     for (const exporter of exporters) {
       console.error(`  measuring ${exporter.name} ...`);
       series.push(await measureSeries(exporter, options.warmup, options.scrapes, options.quietTimeoutMs));
+      if (floor !== undefined) continue;
+      // Right after hostmeter's series, so that the two figures of the ratio see the same box load.
+      console.error('  measuring the floor ...');
+      await waitQuiet(QUIET_CORES, QUIET_WINDOW_MS, options.quietTimeoutMs);
+      floor = measureFloor(options.floorPasses);
     }
+    if (floor === undefined) throw new Error('no exporter was measured');
     const hostmeter = exporters.find((exporter) => exporter.name === 'hostmeter') as Exporter;
     console.error('  measuring hostmeter /healthz during scrapes ...');
     const healthz = await measureHealthz(
@@ -471,10 +479,6 @@ async function measureRound(
       options.healthzIntervalMs,
       options.quietTimeoutMs,
     );
-    await stopExporters(started);
-    console.error('  measuring the floor ...');
-    await waitQuiet(QUIET_CORES, QUIET_WINDOW_MS, options.quietTimeoutMs);
-    const floor = measureFloor(options.floorPasses);
     return { processes: count, pids: floor.pids, exporters, series, healthz, floor };
   } finally {
     await stopExporters(started);

@@ -36,6 +36,7 @@ export interface Collection {
 }
 
 interface Tracked {
+  readonly pid: number;
   readonly ppid: number;
   readonly partition: string;
   readonly own: Usage;
@@ -119,7 +120,13 @@ export class Accountant {
       const partition = previous?.partition ?? process.partition;
       this.#touch(partition);
       this.#account(process, previous, partition, cgroupPartitions.has(partition));
-      next.set(process.key, { ppid: process.ppid, partition, own: process.own, children: process.children });
+      next.set(process.key, {
+        pid: process.pid,
+        ppid: process.ppid,
+        partition,
+        own: process.own,
+        children: process.children,
+      });
     }
     this.#tracked = next;
     this.#ageCredits(keyOfPid);
@@ -134,9 +141,19 @@ export class Accountant {
    */
   #creditExitedProcesses(collection: Collection, keyOfPid: ReadonlyMap<number, string>): void {
     const present = new Set(collection.processes.map((process) => process.key));
-    for (const [key, exited] of this.#tracked) {
-      if (present.has(key)) continue;
-      const parentKey = keyOfPid.get(exited.ppid);
+    const vanished = new Map(
+      [...this.#tracked].filter(([key]) => !present.has(key)).map(([, t]) => [t.pid, t]),
+    );
+    for (const exited of vanished.values()) {
+      // A parent that vanished too (a job that reaps its workers and exits) handed everything it reaped
+      // to its own parent: the credit goes to the nearest ancestor still alive.
+      let ppid = exited.ppid;
+      for (let hops = 0; !keyOfPid.has(ppid) && hops < vanished.size; hops++) {
+        const ancestor = vanished.get(ppid);
+        if (!ancestor) break;
+        ppid = ancestor.ppid;
+      }
+      const parentKey = keyOfPid.get(ppid);
       if (parentKey === undefined) continue;
       let credit = this.#credits.get(parentKey);
       if (!credit) {

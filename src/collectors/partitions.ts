@@ -29,8 +29,6 @@ import {
 
 /** USER_HZ: /proc/PID/stat times are in hundredths of a second on every architecture Node runs on. */
 const TICKS_PER_SECOND = 100;
-/** RSS in /proc/PID/stat is in pages; 4 KiB on x86-64 and on arm64 with the default kernel config. */
-const PAGE_BYTES = 4096;
 /** Processes read between two yields to the event loop: about 8 ms of work here (proc-scan.ts). */
 const SCAN_CHUNK = 256;
 
@@ -147,6 +145,8 @@ interface SavedState {
   readonly accountant: AccountantState;
   readonly cgroupCpu: Record<string, string>;
   readonly diskUsage: Record<string, string>;
+  /** hostmeter_partition_read_errors_total is a counter too: it must not go back to zero on restart. */
+  readonly readErrors: Record<string, number>;
 }
 
 const keyOf = (reading: ProcessReading): string => `${reading.stat.pid}:${reading.stat.startTicks}`;
@@ -305,6 +305,7 @@ class PartitionCollector {
         this.#cgroupCpu.set(partition, dir);
       for (const [partition, dir] of Object.entries(state.diskUsage ?? {}))
         this.#diskPaths.set(partition, dir);
+      for (const [key, count] of Object.entries(state.readErrors ?? {})) this.#readErrors.set(key, count);
       this.#log.info('partition counters resumed from the state file', {
         file,
         partitions: this.#accountant.totals.size,
@@ -327,6 +328,7 @@ class PartitionCollector {
       accountant: this.#accountant.toState(),
       cgroupCpu: Object.fromEntries(this.#cgroupCpu),
       diskUsage: Object.fromEntries(this.#diskPaths),
+      readErrors: Object.fromEntries(this.#readErrors),
     };
     const temporary = `${file}.${process.pid}.tmp`;
     try {
@@ -426,7 +428,7 @@ class PartitionCollector {
       if (!gauge) continue;
       gauge.processes += 1;
       gauge.threads += reading.stat.threads;
-      gauge.rss += reading.stat.rssPages * PAGE_BYTES;
+      gauge.rss += reading.status.residentBytes;
       gauge.fds += reading.openFds ?? 0;
     }
     for (const [partition, gauge] of gauges) {

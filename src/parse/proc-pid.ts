@@ -66,6 +66,12 @@ export interface PidStatus {
   readonly effectiveUid: number;
   readonly voluntaryContextSwitches: number;
   readonly involuntaryContextSwitches: number;
+  /**
+   * VmRSS in bytes; 0 for kernel threads and zombies, which have none. Exact, unlike the rss field of
+   * /proc/PID/stat, which recent kernels take from per-CPU counters without folding them in (0.4–0.9%
+   * low per partition in the integration test).
+   */
+  readonly residentBytes: number;
 }
 
 /**
@@ -84,23 +90,25 @@ function statusValue(text: string, key: string): string | undefined {
   return text.slice(start, end < 0 ? text.length : end).trim();
 }
 
-/** Parses /proc/PID/status for the owner and the context switches. */
+/** Parses /proc/PID/status for the owner, the context switches and the resident memory. */
 export function parsePidStatus(text: string): PidStatus {
   const source = 'pid/status';
   const uids = statusValue(text, 'Uid');
   if (uids === undefined) throw new ParseError(source, 'missing Uid line');
   // Uid: real, effective, saved set, filesystem.
   const [real, effective] = uids.split('\t');
-  // The context switch lines appeared in Linux 2.6.23; an older kernel has none.
-  const switches = (key: string): number => {
+  // The context switch lines appeared in Linux 2.6.23; an older kernel has none. Kernel threads have no VmRSS.
+  const optionalCount = (key: string): number => {
     const value = statusValue(text, key);
     return value === undefined ? 0 : parseCount(value, source, key);
   };
+  const rss = statusValue(text, 'VmRSS');
   return {
     realUid: parseCount(real, source, 'real uid'),
     effectiveUid: parseCount(effective, source, 'effective uid'),
-    voluntaryContextSwitches: switches('voluntary_ctxt_switches'),
-    involuntaryContextSwitches: switches('nonvoluntary_ctxt_switches'),
+    voluntaryContextSwitches: optionalCount('voluntary_ctxt_switches'),
+    involuntaryContextSwitches: optionalCount('nonvoluntary_ctxt_switches'),
+    residentBytes: rss === undefined ? 0 : parseCount(rss.replace(/\s*kB$/, ''), source, 'VmRSS') * 1024,
   };
 }
 

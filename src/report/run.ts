@@ -3,6 +3,7 @@
 
 import type { ReportConfig } from '../config/report-config.ts';
 import type { Logger } from '../log.ts';
+import { UNASSIGNED } from '../partitions/resolver.ts';
 import { alreadyReported, computerDir, markSent, reportPath, writeAtomically } from './files.ts';
 import { renderJournal } from './journal.ts';
 import type { PrometheusClient, RawSeries } from './prometheus-client.ts';
@@ -90,10 +91,22 @@ async function fetchFleet(config: ReportConfig, client: PrometheusClient): Promi
       const last = series.samples.at(-1);
       if (last) baselines.set(seriesKey(series.labels), last);
     };
+    // The last sample before the window, with its own timestamp, for gauges and counters alike.
+    await client.rangeSamples(query.selector, Math.ceil(config.maxGapSeconds), from, keepLast);
     if (query.kind === 'counter') {
-      await client.instant(`last_over_time(${query.selector}[${COUNTER_LOOKBACK_SECONDS}s])`, from, keepLast);
-    } else {
-      await client.rangeSamples(query.selector, Math.ceil(config.maxGapSeconds), from, keepLast);
+      // A counter's baseline may be older than the max gap (an outage across midnight): its value still
+      // counts, but an instant query stamps it with the evaluation time, so it is dated a full lookback
+      // before the window, which makes the pair across the outage a gap, as it was.
+      await client.instant(
+        `last_over_time(${query.selector}[${COUNTER_LOOKBACK_SECONDS}s])`,
+        from,
+        (series) => {
+          const key = seriesKey(series.labels);
+          const last = series.samples.at(-1);
+          if (last && !baselines.has(key))
+            baselines.set(key, { t: from - COUNTER_LOOKBACK_SECONDS, v: last.v });
+        },
+      );
     }
     await client.rangeSamples(query.selector, Math.ceil(to - from), to, (series) => {
       const computer = computerOf(series.labels);
@@ -167,6 +180,8 @@ export async function runReport(
       continue;
     }
     const quantities = computeQuantities(computerDay(config, computer, fleet.get(computer) ?? new Map()));
+    // SlapOS's master rejects a whole journal whose references it does not know.
+    if (config.profile === 'slapos') quantities.partitions.delete(UNASSIGNED);
     if (quantities.coverage < config.minCoverage) {
       summary.belowCoverage++;
       log.warn('coverage below --min-coverage: not written', {

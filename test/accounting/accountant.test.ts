@@ -99,6 +99,23 @@ describe('Accountant', () => {
     assert.equal(total(accountant, 'alice', 'writtenBytes'), 350);
   });
 
+  it('does not count twice a worker reaped by a job that exits in the same interval', () => {
+    // 1 (root's shell) ← 20 (the job) ← 21 (its worker). The job reaps the worker and exits; then 1
+    // reaps the job: 1's cutime grows by the job's whole life, the worker's included.
+    const shell = (children: Partial<Usage> = {}) => proc({ pid: 1, ppid: 0, partition: 'root', children });
+    const accountant = run([
+      [shell(), proc({ pid: 20 }), proc({ pid: 21, ppid: 20 })],
+      [shell(), proc({ pid: 20, own: { cpuUser: 1 } }), proc({ pid: 21, ppid: 20, own: { cpuUser: 10 } })],
+      [shell({ cpuUser: 1.5 + 10.5 })],
+    ]);
+    assert.equal(
+      total(accountant, 'alice', 'cpuUser'),
+      12,
+      '1 + 10 seen alive, 0.5 + 0.5 after the last sample',
+    );
+    assert.equal(total(accountant, 'root', 'cpuUser'), 0);
+  });
+
   it('charges the unseen tail of a reaped child to the child partition', () => {
     const accountant = run([
       [proc({ pid: 20, partition: 'root' })],

@@ -28,8 +28,3 @@ export function ensureUser(name: string): TestUser {
   if (uid === undefined || gid === undefined) throw new Error(`user ${name} has no uid or gid`);
   return { name, uid, gid };
 }
-
-/** Removes a user created by ensureUser; a user that is already gone is fine. */
-export function removeUser(name: string): void {
-  spawnSync('userdel', [name]);
-}

@@ -76,8 +76,14 @@ describe('parsePidStatus', () => {
       effectiveUid: 0,
       voluntaryContextSwitches: 4,
       involuntaryContextSwitches: 4,
+      residentBytes: 42720 * 1024,
     });
     assert.equal(parsePidStatus(fixture('proc/pid/kthreadd/status')).voluntaryContextSwitches, 73);
+    assert.equal(
+      parsePidStatus(fixture('proc/pid/kthreadd/status')).residentBytes,
+      0,
+      'a kernel thread has no VmRSS',
+    );
   });
 
   it('tells the real from the effective uid', () => {
@@ -87,6 +93,7 @@ describe('parsePidStatus', () => {
       effectiveUid: 0,
       voluntaryContextSwitches: 9,
       involuntaryContextSwitches: 0,
+      residentBytes: 0,
     });
   });
 

@@ -1,0 +1,100 @@
+// A real Prometheus serving samples written beforehand: OpenMetrics text backfilled with
+// `promtool tsdb create-blocks-from openmetrics` into a temporary TSDB. Also runs `hostmeter` without
+// blocking the event loop, so fake HTTP servers in the test process can answer it.
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, type CommandResult, freePort, waitFor } from './hostmeter.ts';
+import { requireBinary } from './prometheus.ts';
+
+export interface BackfilledPrometheus {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startBackfilledPrometheus(openMetricsText: string): Promise<BackfilledPrometheus> {
+  const prometheus = requireBinary('prometheus');
+  const promtool = requireBinary('promtool');
+  const dir = mkdtempSync(join(tmpdir(), 'hm-backfill-'));
+  const data = join(dir, 'data');
+  try {
+    writeFileSync(join(dir, 'samples.om'), openMetricsText);
+    const created = spawnSync(
+      promtool,
+      // One block for the whole data instead of one per 2 h: faster to write, and Prometheus has
+      // nothing to compact while the tests query it.
+      [
+        'tsdb',
+        'create-blocks-from',
+        'openmetrics',
+        '--quiet',
+        '--max-block-duration=64h',
+        join(dir, 'samples.om'),
+        data,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (created.status !== 0) throw new Error(`promtool failed: ${created.stderr}${created.stdout}`);
+    writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1m\n');
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    prometheus,
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${data}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      // The samples are months old: the default 15 days would delete them on load.
+      '--storage.tsdb.retention.time=100y',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    log += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(async () => (await fetch(`${url}/-/ready`)).ok, `Prometheus on ${url}`, 30_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await stop();
+    throw new Error(`${(error as Error).message}\n${log}`);
+  }
+  return { url, stop };
+}
+
+/** Runs `hostmeter ARGS` to completion in a child process, asynchronously. */
+export function hostmeterAsync(args: readonly string[], timeoutMs = 30_000): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
