@@ -88,8 +88,8 @@ export interface CollectorSettings {
 export interface RunningCollector {
   /** Reads the sources. A thrown error marks the collector failed for this scrape. */
   collect(): Observations | Promise<Observations>;
-  /** Releases observers or timers, if any. */
-  close?(): void;
+  /** Releases observers, timers or workers, and saves what must survive a restart. */
+  close?(): void | Promise<void>;
 }
 
 export interface CollectorDefinition {

@@ -24,16 +24,24 @@ export async function startExporter(
   const enabled = definitions.filter((definition) => config.enabledCollectors.includes(definition.name));
   const running: RunningCollector[] = [];
   const entries: CollectorEntry[] = [];
-  for (const definition of enabled) {
-    const collector = await definition.create({
-      paths: config.paths,
-      settings: config.collectorSettings,
-      log,
-      meter: telemetry.provider.getMeter(definition.name),
-      registry,
-    });
-    running.push(collector);
-    entries.push({ name: definition.name, metrics: definition.metrics, running: collector });
+  const closeCollectors = async (): Promise<void> => {
+    for (const collector of running) await collector.close?.();
+  };
+  try {
+    for (const definition of enabled) {
+      const collector = await definition.create({
+        paths: config.paths,
+        settings: config.collectorSettings,
+        log,
+        meter: telemetry.provider.getMeter(definition.name),
+        registry,
+      });
+      running.push(collector);
+      entries.push({ name: definition.name, metrics: definition.metrics, running: collector });
+    }
+  } catch (error) {
+    await closeCollectors();
+    throw error;
   }
   const scraper = new Scraper(
     entries,
@@ -43,12 +51,18 @@ export async function startExporter(
     registry,
   );
   const server = createHttpServer(scraper, { ...config, version }, log);
-  await listen(server, config.listenAddress);
+  try {
+    await listen(server, config.listenAddress);
+  } catch (error) {
+    // Collectors may hold workers and timers that would keep the process alive after the failure.
+    await closeCollectors();
+    throw error;
+  }
   return {
     server,
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const collector of running) collector.close?.();
+      await closeCollectors();
       await telemetry.provider.shutdown();
     },
   };

@@ -49,7 +49,7 @@ describe('partitions collector', () => {
     const running = partitionsCollector.create(context());
     const collector = await running;
     const out = await collector.collect();
-    collector.close?.();
+    await collector.close?.();
     const processes = observed(out, 'hostmeter.partition.processes', { partition: 'root' }) ?? 0;
     const ps = spawnSync('ps', ['-e', '-o', 'user=', '--no-headers'], { encoding: 'utf8' });
     const rootProcesses = ps.stdout.split('\n').filter((user) => user.trim() === 'root').length;
@@ -85,7 +85,7 @@ describe('partitions collector', () => {
       const { cpu } = await burner(0.4, dir);
       const out = await collector.collect();
       const after = readFileSync(join(dir, 'cpu.stat'), 'utf8');
-      collector.close?.();
+      await collector.close?.();
       const usec = (text: string, field: string) =>
         Number(new RegExp(`^${field} (\\d+)$`, 'm').exec(text)?.[1]) / 1e6;
       const reported =
@@ -131,7 +131,7 @@ describe('partitions collector', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     await collector.collect();
     const later = await ctx.registry.metrics();
-    collector.close?.();
+    await collector.close?.();
     const lines = (text: string) =>
       text.split('\n').filter((line) => line.startsWith(`${TOP_PROCESS_METRIC}{`));
     assert.ok(
@@ -151,7 +151,7 @@ describe('partitions collector', () => {
     writeFileSync(file, '{"version": 1, "accountant": ');
     const collector = await partitionsCollector.create(context({ stateFile: file }));
     await collector.collect();
-    collector.close?.();
+    await collector.close?.();
     const state = JSON.parse(readFileSync(file, 'utf8')) as {
       version: number;
       accountant: { totals: object };
@@ -177,7 +177,7 @@ describe('partitions collector', () => {
     };
     const collector = await partitionsCollector.create(ctx);
     const out = await collector.collect();
-    collector.close?.();
+    await collector.close?.();
     assert.equal(observed(out, 'hostmeter.partition.read_errors', { file: 'environ', reason: 'other' }), 1);
     assert.equal(observed(out, 'hostmeter.partition.processes', { partition: '_unassigned' }), 1);
   });

@@ -50,7 +50,7 @@ describe('runtime collector', () => {
         [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       );
     } finally {
-      running.close?.();
+      await running.close?.();
       await provider.shutdown();
     }
   });
@@ -87,7 +87,7 @@ describe('runtime collector', () => {
         assert.deepEqual(Object.keys(attributes), metric.labels);
       }
     } finally {
-      running.close?.();
+      await running.close?.();
     }
   });
 });
