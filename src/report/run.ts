@@ -111,8 +111,8 @@ async function fetchFleet(config: ReportConfig, client: PrometheusClient): Promi
     await client.rangeSamples(query.selector, Math.ceil(to - from), to, (series) => {
       const computer = computerOf(series.labels);
       if (computer === undefined) return;
-      let byField = fleet.get(computer);
-      if (!byField) fleet.set(computer, (byField = new Map()));
+      const byField = fleet.get(computer) ?? new Map<SeriesField, SeriesWithBaseline[]>();
+      fleet.set(computer, byField);
       const list = byField.get(query.field) ?? [];
       byField.set(query.field, list);
       const baseline = baselines.get(seriesKey(series.labels));

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, type CommandResult, freePort, waitFor } from './hostmeter.ts';
+import { freePort, waitFor } from './hostmeter.ts';
 import { requireBinary } from './prometheus.ts';
 
 export interface BackfilledPrometheus {
@@ -73,28 +73,4 @@ export async function startBackfilledPrometheus(openMetricsText: string): Promis
     throw new Error(`${(error as Error).message}\n${log}`);
   }
   return { url, stop };
-}
-
-/** Runs `hostmeter ARGS` to completion in a child process, asynchronously. */
-export function hostmeterAsync(args: readonly string[], timeoutMs = 30_000): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
 }

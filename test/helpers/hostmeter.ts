@@ -30,6 +30,30 @@ export function runHostmeter(args: readonly string[], timeoutMs = 20_000): Comma
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Runs `hostmeter ARGS` to completion in a child process, asynchronously. */
+export function hostmeterAsync(args: readonly string[], timeoutMs = 30_000): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 export interface RunningHostmeter {
   readonly url: string;
   readonly child: ChildProcess;
@@ -47,9 +71,15 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs: n
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Starts `hostmeter serve` on a free loopback port and waits until /healthz answers. */
-export async function startHostmeter(extraArgs: readonly string[] = []): Promise<RunningHostmeter> {
-  const port = await freePort();
+/**
+ * Starts `hostmeter serve` on a loopback port and waits until /healthz answers. The port is a free one
+ * unless given: a restarted exporter must answer where Prometheus already scrapes.
+ */
+export async function startHostmeter(
+  extraArgs: readonly string[] = [],
+  port?: number,
+): Promise<RunningHostmeter> {
+  port ??= await freePort();
   const child = spawn(
     process.execPath,
     [BIN, 'serve', `--web.listen-address=127.0.0.1:${port}`, ...extraArgs],

@@ -24,8 +24,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { COLLECTORS } from '../../src/collectors/index.ts';
-import { freePort, type RunningHostmeter, waitFor } from '../helpers/hostmeter.ts';
-import { startHostmeterOnPort } from '../helpers/hostmeter-on-port.ts';
+import { freePort, type RunningHostmeter, startHostmeter, waitFor } from '../helpers/hostmeter.ts';
 import { type RunningPrometheus, requireBinary, startPrometheus } from '../helpers/prometheus.ts';
 import { queryAt, queryRange, type Series, samplesBetween } from '../helpers/prometheus-at.ts';
 import { ensureUser, type TestUser } from '../helpers/users.ts';
@@ -301,7 +300,7 @@ describe('per-partition accounting of real users, scraped by a real Prometheus',
       mark('hostmeter stopped');
       // Down for more than a scrape interval: Prometheus records the gap, the workloads go on.
       await sleep(1500);
-      hostmeter = await startHostmeterOnPort(port, hostmeterArgs());
+      hostmeter = await startHostmeter(hostmeterArgs(), port);
       mark('hostmeter started');
       await waitFor(async () => /resumed from the state file/.test(hostmeter?.log() ?? ''), 'state', 5000);
     }
@@ -356,7 +355,7 @@ describe('per-partition accounting of real users, scraped by a real Prometheus',
       chownSync(join(dir, user.name), user.uid, user.gid);
     }
     port = await freePort();
-    hostmeter = await startHostmeterOnPort(port, hostmeterArgs());
+    hostmeter = await startHostmeter(hostmeterArgs(), port);
     prometheus = await startPrometheus({ targets: [`127.0.0.1:${port}`] });
     await waitFor(
       async () => (await prometheus.query('hostmeter_partition_processes')).length > 0,

@@ -15,8 +15,9 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type BackfilledPrometheus, hostmeterAsync, startBackfilledPrometheus } from '../helpers/backfill.ts';
+import { type BackfilledPrometheus, startBackfilledPrometheus } from '../helpers/backfill.ts';
 import type { CommandResult } from '../helpers/hostmeter.ts';
+import { hostmeterAsync } from '../helpers/hostmeter.ts';
 import {
   type ComputerSpec,
   DATA_FROM,

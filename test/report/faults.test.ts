@@ -7,14 +7,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type BackfilledPrometheus, hostmeterAsync, startBackfilledPrometheus } from '../helpers/backfill.ts';
+import { type BackfilledPrometheus, startBackfilledPrometheus } from '../helpers/backfill.ts';
 import {
   type FakeHttpServer,
   type FakeResponse,
   type RecordedRequest,
   startFakeHttp,
 } from '../helpers/fake-http.ts';
-import { type CommandResult, freePort } from '../helpers/hostmeter.ts';
+import { type CommandResult, freePort, hostmeterAsync } from '../helpers/hostmeter.ts';
 import { DAY, FLEET, openMetrics } from '../helpers/synthetic-day.ts';
 import { validateXml } from '../helpers/xmllint.ts';
 
