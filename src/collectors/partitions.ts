@@ -165,7 +165,13 @@ class EngineClient {
 
   /** Starts the worker; rejects with a SetupError when the rules do not fit the host. */
   static start(settings: WorkerSettings, log: Logger): Promise<EngineClient> {
-    const worker = new Worker(WORKER_URL, { workerData: settings });
+    // A small young generation: the pass allocates a few short-lived strings and records per process, and
+    // with V8's default (sized from the machine's RAM) it cost 419–451 ms of CPU per scrape at 5,000
+    // processes here against 308–369 ms with 4–16 MB (bench/processes.ts set-up, docs/benchmarks.md).
+    const worker = new Worker(WORKER_URL, {
+      workerData: settings,
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
     return new Promise((resolve, reject) => {
       const onMessage = (message: EngineMessage): void => {
         if (message.type === 'ready') {
