@@ -196,13 +196,11 @@ export class Accountant {
       const absorbed = Math.min(growth, credit?.usage[key] ?? 0);
       if (credit) credit.usage[key] -= absorbed;
       const remainder = growth - absorbed;
-      if (mode === 'children') {
-        this.#charge(partition, key, own);
-        // The unseen part of a reaped child's life belongs to the child's partition when we know it.
-        this.#charge(absorbed > 0 && onlyPartition !== undefined ? onlyPartition : partition, key, remainder);
-      } else {
-        this.#charge(partition, key, remainder);
-      }
+      if (mode === 'children') this.#charge(partition, key, own);
+      // The unseen part of a reaped child's life (its usage after our last sample, or the whole life of a
+      // child we never saw) belongs to the child's partition when the children that just vanished all had
+      // one. For I/O the kernel mixes it with the parent's own I/O of the interval, which goes along.
+      this.#charge(onlyPartition ?? partition, key, remainder);
     }
   }
 

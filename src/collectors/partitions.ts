@@ -174,6 +174,8 @@ class EngineClient {
     });
     return new Promise((resolve, reject) => {
       const onMessage = (message: EngineMessage): void => {
+        // Restoring the state file logs before the engine is ready.
+        if (message.type === 'log') log[message.level](message.msg, message.fields);
         if (message.type === 'ready') {
           worker.off('message', onMessage);
           resolve(new EngineClient(worker, log));

@@ -128,6 +128,21 @@ function computerDay(
   series: Map<SeriesField, SeriesWithBaseline[]>,
 ): ComputerDay {
   const all = (field: SeriesField): SeriesWithBaseline[] => series.get(field) ?? [];
+  // A partition counter that first appears inside the window, after the computer itself was first seen,
+  // belongs to a partition born in the window: hostmeter charged its processes from birth, so its first
+  // sample is usage of this window. It is counted from a zero dated at most one max gap earlier (so the
+  // interval counts as active, not as missing time). A counter that appears with its computer (a fresh
+  // exporter) starts at zero anyway.
+  const computerSince = Math.min(
+    ...all('hostCpu').map((one) => one.baseline?.t ?? one.samples[0]?.t ?? Number.POSITIVE_INFINITY),
+  );
+  const bornInWindow = (field: SeriesField): SeriesWithBaseline[] =>
+    all(field).map((one) => {
+      const first = one.samples[0];
+      if (one.baseline !== undefined || first === undefined || !(first.t > computerSince)) return one;
+      const zero = { t: Math.max(config.window.from, first.t - config.maxGapSeconds, computerSince), v: 0 };
+      return { ...one, samples: [zero, ...one.samples] };
+    });
   const one = (field: SeriesField): SeriesWithBaseline | undefined => all(field)[0];
   const memoryLimit = one('memoryLimit');
   const memoryAvailable = one('memoryAvailable');
@@ -139,11 +154,11 @@ function computerDay(
     hostCpu: all('hostCpu'),
     ...(memoryLimit && { memoryLimit }),
     ...(memoryAvailable && { memoryAvailable }),
-    partitionCpu: all('partitionCpu'),
+    partitionCpu: bornInWindow('partitionCpu'),
     partitionProcesses: all('partitionProcesses'),
     partitionMemory: all('partitionMemory'),
     partitionDisk: all('partitionDisk'),
-    partitionDiskIo: all('partitionDiskIo'),
+    partitionDiskIo: bornInWindow('partitionDiskIo'),
   };
 }
 

@@ -129,6 +129,16 @@ describe('Accountant', () => {
     assert.equal(total(accountant, 'root', 'cpuUser'), 0);
   });
 
+  it('charges what a child wrote after its last sample to its partition, though the kernel folds it into the parent', () => {
+    const accountant = run([
+      [proc({ pid: 20, partition: 'root' })],
+      [proc({ pid: 20, partition: 'root' }), proc({ pid: 21, ppid: 20, own: { cpuUser: 3 } })],
+      [proc({ pid: 20, partition: 'root', own: { writtenBytes: 4096 }, children: { cpuUser: 3 } })],
+    ]);
+    assert.equal(total(accountant, 'alice', 'writtenBytes'), 4096);
+    assert.equal(total(accountant, 'root', 'writtenBytes'), 0);
+  });
+
   it('absorbs a reap that shows in the collection after the child vanished', () => {
     // Read in pid order, the parent was read before it reaped the child, and the child was already gone.
     const accountant = run([
