@@ -2,12 +2,11 @@
 // `promtool tsdb create-blocks-from openmetrics` into a temporary TSDB. Also runs `hostmeter` without
 // blocking the event loop, so fake HTTP servers in the test process can answer it.
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from './hostmeter.ts';
-import { requireBinary } from './prometheus.ts';
+import { launchPrometheus, requireBinary } from './prometheus.ts';
 
 export interface BackfilledPrometheus {
   readonly url: string;
@@ -15,7 +14,6 @@ export interface BackfilledPrometheus {
 }
 
 export async function startBackfilledPrometheus(openMetricsText: string): Promise<BackfilledPrometheus> {
-  const prometheus = requireBinary('prometheus');
   const promtool = requireBinary('promtool');
   const dir = mkdtempSync(join(tmpdir(), 'hm-backfill-'));
   const data = join(dir, 'data');
@@ -42,35 +40,6 @@ export async function startBackfilledPrometheus(openMetricsText: string): Promis
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    prometheus,
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${data}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      // The samples are months old: the default 15 days would delete them on load.
-      '--storage.tsdb.retention.time=100y',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    log += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor(async () => (await fetch(`${url}/-/ready`)).ok, `Prometheus on ${url}`, 30_000);
-  } catch (error) {
-    child.kill('SIGKILL');
-    await stop();
-    throw new Error(`${(error as Error).message}\n${log}`);
-  }
-  return { url, stop };
+  // The samples are months old: the default 15 days of retention would delete them on load.
+  return launchPrometheus(dir, data, '100y');
 }

@@ -40,10 +40,52 @@ export interface PrometheusOptions {
   readonly metricsPath?: string;
 }
 
-export async function startPrometheus(options: PrometheusOptions): Promise<RunningPrometheus> {
+/**
+ * Starts Prometheus with `dir/prometheus.yml` and the TSDB at `storage` on a free loopback port, and waits
+ * until it is ready; `stop` ends it and removes `dir`.
+ */
+export async function launchPrometheus(
+  dir: string,
+  storage: string,
+  retention: string,
+): Promise<{ url: string; stop: () => Promise<void> }> {
   const binary = requireBinary('prometheus');
-  const dir = mkdtempSync(join(tmpdir(), 'hm-prometheus-'));
   const port = await freePort();
+  const child: ChildProcess = spawn(
+    binary,
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${storage}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--storage.tsdb.retention.time=${retention}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    log += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    // Prometheus opens its port before the TSDB is loaded: /-/ready is the signal, not the port.
+    await waitFor(async () => (await fetch(`${url}/-/ready`)).ok, `Prometheus on ${url}`, 30_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await stop();
+    throw new Error(`${(error as Error).message}\n${log}`);
+  }
+  return { url, stop };
+}
+
+export async function startPrometheus(options: PrometheusOptions): Promise<RunningPrometheus> {
+  requireBinary('prometheus');
+  const dir = mkdtempSync(join(tmpdir(), 'hm-prometheus-'));
   const interval = options.scrapeInterval ?? '1s';
   writeFileSync(
     join(dir, 'prometheus.yml'),
@@ -59,29 +101,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(
-    binary,
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--storage.tsdb.retention.time=1h',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    log += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    // Prometheus opens its port before the TSDB is loaded: /-/ready is the signal, not the port.
-    await waitFor(async () => (await fetch(`${url}/-/ready`)).ok, `Prometheus on ${url}`, 30_000);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw new Error(`${(error as Error).message}\n${log}`);
-  }
+  const { url, stop } = await launchPrometheus(dir, join(dir, 'data'), '1h');
 
   const api = async <T>(path: string): Promise<T> => {
     const response = await fetch(`${url}${path}`);
@@ -109,10 +129,6 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
       );
       return data.activeTargets;
     },
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
