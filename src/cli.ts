@@ -42,14 +42,17 @@ Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error; report
 function flagHelp(settings: readonly Setting[]): string {
   const rows = [
     ['--config.file=FILE', 'YAML file with any of the settings below (flags override it).'],
-    ...settings.map((setting) =>
-      setting.type === 'boolean'
-        ? [
-            `--[no-]${setting.key}`,
-            `${setting.help} (default ${setting.defaultText === 'true' ? 'on' : 'off'})`,
-          ]
-        : [`--${setting.key}=VALUE`, `${setting.help} (default ${JSON.stringify(setting.defaultText)})`],
-    ),
+    ...settings.map((setting) => {
+      if (setting.type === 'boolean') {
+        return [
+          `--[no-]${setting.key}`,
+          `${setting.help} (default ${setting.defaultText === 'true' ? 'on' : 'off'})`,
+        ];
+      }
+      if (setting.type === 'file') return [`${setting.key}: (config file)`, setting.help];
+      const fallback = setting.defaultText === '' ? 'none' : JSON.stringify(setting.defaultText);
+      return [`--${setting.key}=VALUE`, `${setting.help} (default ${fallback})`];
+    }),
   ];
   const width = Math.max(...rows.map(([flag = '']) => flag.length)) + 2;
   return rows.map(([flag = '', help]) => `  ${flag.padEnd(width)}${help}`).join('\n');

@@ -214,7 +214,13 @@ export async function resolveReportConfig(
     window = { label: new Date(from * 1000).toISOString().slice(0, 10), from, to };
   } else {
     const date = get(s.date) || yesterday(timeZone);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
+    const parsed = Date.parse(`${date}T00:00:00Z`);
+    // Date.parse rolls 2026-02-30 over to March: only a date that reads back the same is a real day.
+    if (
+      !/^\d{4}-\d{2}-\d{2}$/.test(date) ||
+      Number.isNaN(parsed) ||
+      new Date(parsed).toISOString().slice(0, 10) !== date
+    ) {
       throw new ConfigError(`--date: expected YYYY-MM-DD, got ${JSON.stringify(date)}`);
     }
     window = { label: date, from: midnight(date, timeZone), to: midnight(nextDate(date), timeZone) };
