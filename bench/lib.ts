@@ -5,6 +5,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pidusage from 'pidusage';
 
 /** Clock ticks per second of /proc/PID/stat times (100 on every mainstream Linux build). */
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -206,4 +207,61 @@ export function cpuProfileSelfTimes(file: string): SelfTime[] {
     totals.set(key, { functionName, location, ms });
   }
   return [...totals.values()].sort((a, b) => b.ms - a.ms);
+}
+
+/** One scrape as a benchmark sees it. */
+export interface TimedScrape {
+  readonly ms: number;
+  readonly body: string;
+}
+
+/** What K sequential scrapes cost the exporter, and what else the box did meanwhile. */
+export interface ScrapeCost<S extends TimedScrape> {
+  readonly latencies: readonly number[];
+  readonly last: S;
+  readonly cpuMsPerScrape: number;
+  /** The same from /proc/PID/stat directly, to cross-check pidusage (which reads the same two fields). */
+  readonly procStatCpuMsPerScrape: number;
+  readonly rssBytes: number;
+  readonly boxCores: number;
+  /** Busy cores that were neither the exporter nor this benchmark. */
+  readonly otherCores: number;
+}
+
+/** Runs `scrapes` sequential `scrape()` calls against the exporter `pid` and measures their cost. */
+export async function measureScrapes<S extends TimedScrape>(
+  pid: number,
+  scrapes: number,
+  scrape: () => Promise<S>,
+  onScrape: (result: S) => void = () => {},
+): Promise<ScrapeCost<S>> {
+  const usageBefore = await pidusage(pid);
+  const statBefore = procStatCpuMs(pid);
+  const boxBefore = boxJiffies();
+  const selfBefore = process.cpuUsage();
+  const begin = performance.now();
+  const latencies: number[] = [];
+  let last: S | undefined;
+  for (let i = 0; i < scrapes; i++) {
+    last = await scrape();
+    latencies.push(last.ms);
+    onScrape(last);
+  }
+  const elapsedMs = performance.now() - begin;
+  const self = process.cpuUsage(selfBefore);
+  const boxAfter = boxJiffies();
+  const statAfter = procStatCpuMs(pid);
+  const usageAfter = await pidusage(pid);
+  if (last === undefined) throw new Error('--scrapes must be at least 1');
+  const cpuMs = usageAfter.ctime - usageBefore.ctime;
+  const boxCores = busyCores(boxBefore, boxAfter, elapsedMs);
+  return {
+    latencies,
+    last,
+    cpuMsPerScrape: cpuMs / scrapes,
+    procStatCpuMsPerScrape: (statAfter - statBefore) / scrapes,
+    rssBytes: usageAfter.memory,
+    boxCores,
+    otherCores: boxCores - cpuMs / elapsedMs - (self.user + self.system) / 1000 / elapsedMs,
+  };
 }

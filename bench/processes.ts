@@ -37,15 +37,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pidusage from 'pidusage';
 import {
-  boxJiffies,
-  busyCores,
   CLK_TCK,
   countSamples,
   cpuProfileSelfTimes,
   freePort,
+  measureScrapes,
   median,
   percentile,
-  procStatCpuMs,
   type QuietResult,
   type SelfTime,
   type Started,
@@ -337,41 +335,27 @@ async function measureSeries(
   const quiet = await waitQuiet(QUIET_CORES, QUIET_WINDOW_MS, quietTimeoutMs);
   for (let i = 0; i < warmup; i++) await scrape(url);
 
-  const { pid } = exporter.started;
-  const usageBefore = await pidusage(pid);
-  const statBefore = procStatCpuMs(pid);
-  const boxBefore = boxJiffies();
-  const selfBefore = process.cpuUsage();
-  const begin = performance.now();
-  const latencies: number[] = [];
   const durations: number[] = [];
-  let last: Scrape | undefined;
-  for (let i = 0; i < scrapes; i++) {
-    last = await scrape(url);
-    latencies.push(last.ms);
-    const duration = PARTITIONS_DURATION.exec(last.body)?.[1];
-    if (duration !== undefined) durations.push(Number(duration) * 1000);
-  }
-  const elapsedMs = performance.now() - begin;
-  const self = process.cpuUsage(selfBefore);
-  const boxAfter = boxJiffies();
-  const statAfter = procStatCpuMs(pid);
-  const usageAfter = await pidusage(pid);
-  if (last === undefined) throw new Error('--scrapes must be at least 1');
-
-  const cpuMs = usageAfter.ctime - usageBefore.ctime;
-  const boxCores = busyCores(boxBefore, boxAfter, elapsedMs);
+  const cost = await measureScrapes(
+    exporter.started.pid,
+    scrapes,
+    () => scrape(url),
+    (result) => {
+      const duration = PARTITIONS_DURATION.exec(result.body)?.[1];
+      if (duration !== undefined) durations.push(Number(duration) * 1000);
+    },
+  );
   return {
     exporter: exporter.name,
-    medianMs: median(latencies),
-    p95Ms: percentile(latencies, 95),
-    cpuMsPerScrape: cpuMs / scrapes,
-    procStatCpuMsPerScrape: (statAfter - statBefore) / scrapes,
-    rssBytes: usageAfter.memory,
-    samples: countSamples(last.body),
-    bytes: Buffer.byteLength(last.body),
-    boxCores,
-    otherCores: boxCores - cpuMs / elapsedMs - (self.user + self.system) / 1000 / elapsedMs,
+    medianMs: median(cost.latencies),
+    p95Ms: percentile(cost.latencies, 95),
+    cpuMsPerScrape: cost.cpuMsPerScrape,
+    procStatCpuMsPerScrape: cost.procStatCpuMsPerScrape,
+    rssBytes: cost.rssBytes,
+    samples: countSamples(cost.last.body),
+    bytes: Buffer.byteLength(cost.last.body),
+    boxCores: cost.boxCores,
+    otherCores: cost.otherCores,
     quiet,
     collectorMs: durations.length > 0 ? median(durations) : undefined,
   };

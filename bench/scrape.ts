@@ -19,16 +19,18 @@ import {
   boxJiffies,
   busyCores,
   CLK_TCK,
+  countSamples,
   freePort,
+  measureScrapes,
   median,
   percentile,
-  procStatCpuMs,
   type QuietResult,
   type Started,
   startProcess,
   stopProcess,
   waitQuiet,
   waitUntilAnswers,
+  wholeNumber,
 } from './lib.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -91,9 +93,6 @@ interface Series {
   readonly collectorSeconds: ReadonlyMap<string, number>;
 }
 
-const countSamples = (body: string): number =>
-  body.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
-
 function collectorDurations(body: string, series: string, into: Map<string, number[]>): void {
   const pattern = new RegExp(`^${series}\\{collector="([^"]+)"\\} (\\S+)$`, 'gm');
   for (const [, collector = '', value] of body.matchAll(pattern)) {
@@ -137,49 +136,27 @@ async function measureSeries(
   const quiet = await waitQuiet(QUIET_CORES, QUIET_WINDOW_MS, quietTimeoutMs);
   for (let i = 0; i < warmup; i++) await scrape();
 
-  const { pid } = exporter.started;
-  const usageBefore = await pidusage(pid);
-  const statBefore = procStatCpuMs(pid);
-  const boxBefore = boxJiffies();
-  const selfBefore = process.cpuUsage();
-  const begin = performance.now();
-  const latencies: number[] = [];
   const durations = new Map<string, number[]>();
-  let last: { ms: number; response: Response; body: string } | undefined;
-  for (let i = 0; i < scrapes; i++) {
-    last = await scrape();
-    latencies.push(last.ms);
-    collectorDurations(last.body, exporter.durationSeries, durations);
-  }
-  const elapsedMs = performance.now() - begin;
-  const self = process.cpuUsage(selfBefore);
-  const boxAfter = boxJiffies();
-  const statAfter = procStatCpuMs(pid);
-  const usageAfter = await pidusage(pid);
-  if (last === undefined) throw new Error('--scrapes must be at least 1');
-
-  // Cross-checked against /proc/PID/stat utime+stime read directly (printed under the table): equal to
-  // the 10 ms tick in all 12 series of the three runs in docs/benchmarks.md, as expected, since pidusage
-  // reads the same two fields.
-  const cpuMs = usageAfter.ctime - usageBefore.ctime;
-  const boxCores = busyCores(boxBefore, boxAfter, elapsedMs);
-  const selfCores = (self.user + self.system) / 1000 / elapsedMs;
+  const cost = await measureScrapes(exporter.started.pid, scrapes, scrape, (result) =>
+    collectorDurations(result.body, exporter.durationSeries, durations),
+  );
+  const { last } = cost;
   const encoding = last.response.headers.get('content-encoding') ?? 'identity';
   return {
     exporter: exporter.name,
     variant,
-    medianMs: median(latencies),
-    p95Ms: percentile(latencies, 95),
-    cpuMsPerScrape: cpuMs / scrapes,
-    procStatCpuMsPerScrape: (statAfter - statBefore) / scrapes,
-    rssBytes: usageAfter.memory,
+    medianMs: median(cost.latencies),
+    p95Ms: percentile(cost.latencies, 95),
+    cpuMsPerScrape: cost.cpuMsPerScrape,
+    procStatCpuMsPerScrape: cost.procStatCpuMsPerScrape,
+    rssBytes: cost.rssBytes,
     bytes:
       encoding === 'identity' ? Buffer.byteLength(last.body) : await wireBytes(exporter.url, variant.headers),
     samples: countSamples(last.body),
     contentType: last.response.headers.get('content-type') ?? '',
     contentEncoding: encoding,
-    boxCores,
-    otherCores: boxCores - cpuMs / elapsedMs - selfCores,
+    boxCores: cost.boxCores,
+    otherCores: cost.otherCores,
     quiet,
     collectorSeconds: new Map([...durations].map(([name, values]) => [name, median(values)])),
   };
@@ -327,13 +304,6 @@ function printReport(
   }
   console.log(out.join('\n'));
 }
-
-const wholeNumber = (text: string | undefined, fallback: number, flag: string): number => {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`--${flag} must be a whole number, got ${text}`);
-  return value;
-};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
