@@ -3,6 +3,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pidusage from 'pidusage';
@@ -263,5 +264,17 @@ export async function measureScrapes<S extends TimedScrape>(
     rssBytes: usageAfter.memory,
     boxCores,
     otherCores: boxCores - cpuMs / elapsedMs - (self.user + self.system) / 1000 / elapsedMs,
+  };
+}
+
+/** The facts every benchmark prints, so its figures can be judged against the machine. */
+export function machineFacts(): Record<string, string> {
+  const osRelease = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? '?';
+  return {
+    date: new Date().toISOString(),
+    cpus: `${os.availableParallelism()} × ${os.cpus()[0]?.model ?? '?'}`,
+    memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    kernel: `${os.release()} (${osRelease})`,
+    'node (bench and hostmeter)': `${process.version} (${process.execPath})`,
   };
 }

@@ -41,6 +41,7 @@ import {
   countSamples,
   cpuProfileSelfTimes,
   freePort,
+  machineFacts,
   measureScrapes,
   median,
   percentile,
@@ -510,15 +511,10 @@ const fixed = (value: number, digits = 2): string => (Number.isFinite(value) ? v
 const group = (value: number): string => value.toLocaleString('en-US');
 const verdict = (met: boolean): string => (met ? '**met**' : '**MISSED**');
 
-function machineFacts(): Record<string, string> {
+function benchFacts(): Record<string, string> {
   const version = execFileSync(PROCESS_EXPORTER, ['-version'], { encoding: 'utf8' });
-  const osRelease = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? '?';
   return {
-    date: new Date().toISOString(),
-    cpus: `${os.availableParallelism()} × ${os.cpus()[0]?.model ?? '?'}`,
-    memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    kernel: `${os.release()} (${osRelease})`,
-    'node (bench and hostmeter)': `${process.version} (${process.execPath})`,
+    ...machineFacts(),
     'process-exporter': version.match(/revision: ([^)\s]+)/)?.[1] ?? '?',
     CLK_TCK: `${CLK_TCK} (exporter CPU resolution ${1000 / CLK_TCK} ms per series of K scrapes)`,
   };
@@ -637,7 +633,7 @@ async function main(): Promise<void> {
   // hostmeter runs from dist/; a stale build would measure old code.
   if (!options.skipBuild) execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: ['ignore', 2, 2] });
 
-  const facts = machineFacts();
+  const facts = benchFacts();
   const loadBefore = os.loadavg();
   const accounts = ensureUsers();
   const logDir = mkdtempSync(join(os.tmpdir(), 'hostmeter-bench-processes-'));

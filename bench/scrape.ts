@@ -21,6 +21,7 @@ import {
   CLK_TCK,
   countSamples,
   freePort,
+  machineFacts,
   measureScrapes,
   median,
   percentile,
@@ -193,16 +194,11 @@ const tcpSockets = (): number =>
     .map((file) => readFileSync(`/proc/net/${file}`, 'latin1').split('\n').length - 2)
     .reduce((sum, count) => sum + count, 0);
 
-function machineFacts(): Record<string, string> {
+function benchFacts(): Record<string, string> {
   const exporterVersion = execFileSync(NODE_EXPORTER, ['--version'], { encoding: 'utf8' });
   const line = (prefix: RegExp): string => exporterVersion.match(prefix)?.[1]?.trim() ?? '?';
-  const osRelease = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? '?';
   return {
-    date: new Date().toISOString(),
-    cpus: `${os.availableParallelism()} × ${os.cpus()[0]?.model ?? '?'}`,
-    memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    kernel: `${os.release()} (${osRelease})`,
-    'node (bench and hostmeter)': `${process.version} (${process.execPath})`,
+    ...machineFacts(),
     node_exporter: `${line(/version (\S+ \(branch[^)]*\))/)}, ${line(/go version:\s*(\S+)/)}`,
     CLK_TCK: `${CLK_TCK} (exporter CPU resolution ${1000 / CLK_TCK} ms per run of K scrapes)`,
     // hostmeter's sockets collector reads these tables every scrape, so their size drives its cost.
@@ -319,7 +315,7 @@ async function main(): Promise<void> {
   const floorPasses = Math.max(1, wholeNumber(values['floor-passes'], scrapes, 'floor-passes'));
   const quietTimeoutMs = wholeNumber(values['quiet-timeout'], 60, 'quiet-timeout') * 1000;
 
-  const facts = machineFacts();
+  const facts = benchFacts();
   const loadBefore = os.loadavg();
   const logDir = mkdtempSync(join(os.tmpdir(), 'hostmeter-bench-'));
   const started: Started[] = [];
