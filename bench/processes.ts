@@ -29,6 +29,7 @@ import {
   readFileSync,
   readSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -180,7 +181,8 @@ function floorPass(): number {
       }
     }
     try {
-      readdirSync(`/proc/${name}/fd`);
+      // As src/io/proc-scan.ts: the size of the fd directory is the count since Linux 6.2.
+      if (statSync(`/proc/${name}/fd`).size === 0) readdirSync(`/proc/${name}/fd`);
     } catch {
       // As above.
     }

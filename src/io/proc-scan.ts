@@ -7,7 +7,16 @@
 // The reads are synchronous (see host-files.ts) and happen in chunks with a yield to the event loop
 // between them, so that a scan of thousands of processes does not stall /healthz.
 
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  statfsSync,
+  statSync,
+} from 'node:fs';
 import { ParseError } from '../parse/parse-error.ts';
 import {
   type PidIo,
@@ -93,10 +102,13 @@ function readPidFile(paths: HostPaths, pid: string, file: string): string {
   return length < buffer.length ? buffer.toString('latin1', 0, length) : readFileSync(path, 'latin1');
 }
 
+/** How open file descriptors are counted: not at all, from the size of /proc/PID/fd, or by listing it. */
+type FdCounting = 'none' | 'size' | 'list';
+
 function readProcess(
   paths: HostPaths,
   name: string,
-  countFds: boolean,
+  fds: FdCounting,
   fail: (key: string) => void,
 ): ProcessReading | undefined {
   const stat = attempt('stat', fail, () => parsePidStat(readPidFile(paths, name, 'stat')));
@@ -108,11 +120,21 @@ function readProcess(
     stat,
     status,
     io: attempt('io', fail, () => parsePidIo(readPidFile(paths, name, 'io'))),
-    openFds: countFds
-      ? attempt('fd', fail, () => readdirSync(procPath(paths, name, 'fd')).length)
-      : undefined,
+    openFds:
+      fds === 'none' ? undefined : attempt('fd', fail, () => fdCount(procPath(paths, name, 'fd'), fds)),
   };
 }
+
+/**
+ * Open file descriptors of a process. Since Linux 6.2 the size of /proc/PID/fd is their count: one stat
+ * instead of listing the directory, which allocates a name per descriptor. Older kernels report 0.
+ */
+function fdCount(dir: string, fds: FdCounting): number {
+  return (fds === 'size' && statSync(dir).size) || readdirSync(dir).length;
+}
+
+/** The statfs type of procfs: a directory size means a descriptor count only there. */
+const PROC_SUPER_MAGIC = 0x9fa0;
 
 /** Reads stat, status, io and optionally the fd count of every process under paths.procfs. */
 export async function scanProcesses(paths: HostPaths, options: ScanOptions): Promise<ScanResult> {
@@ -126,6 +148,11 @@ export async function scanProcesses(paths: HostPaths, options: ScanOptions): Pro
   const fail = (key: string): void => {
     failures.set(key, (failures.get(key) ?? 0) + 1);
   };
+  const fds: FdCounting = !options.countFds
+    ? 'none'
+    : statfsSync(paths.procfs).type === PROC_SUPER_MAGIC
+      ? 'size'
+      : 'list';
   const processes: ProcessReading[] = [];
   let sinceYield = 0;
   for (const name of names) {
@@ -135,7 +162,7 @@ export async function scanProcesses(paths: HostPaths, options: ScanOptions): Pro
       sinceYield = 0;
     }
     sinceYield++;
-    const reading = readProcess(paths, name, options.countFds, fail);
+    const reading = readProcess(paths, name, fds, fail);
     if (reading !== undefined) processes.push(reading);
   }
   return { processes, failures };
