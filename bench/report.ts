@@ -18,6 +18,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -383,7 +384,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const config = join(dir, 'prometheus.yml');
-    spawnSync('sh', ['-c', `printf 'global:\\n  scrape_interval: 1m\\n' > '${config}'`]);
+    writeFileSync(config, 'global:\n  scrape_interval: 1m\n');
     begin = performance.now();
     prometheus = startProcess(
       'prometheus',
