@@ -3,7 +3,7 @@
 // It prints figures, never fails on them: the target is printed next to the result.
 //
 //   npx node bench/report.ts [--computers=1000] [--partitions=100] [--interval=3600] [--keep]
-//                            [--max-samples=N] [--cpu-prof]
+//                            [--max-samples=N] [--query-computers=N] [--no-gzip] [--cpu-prof]
 //
 // --interval is the scrape interval of the synthetic samples, in seconds. The report's work (and the
 // backfill's) grows with the number of samples, so the default is the coarsest interval that keeps a
@@ -251,8 +251,9 @@ interface QueryTiming {
 }
 
 /**
- * The report's queries again, each answer read to the end and thrown away: the time Prometheus takes to
- * answer and send them, without hostmeter's parsing. Same selectors, ranges and times as src/report/run.ts.
+ * The report's queries again, for the whole fleet at once, each answer read to the end and thrown away: the
+ * time Prometheus takes to answer and send the data, without hostmeter's parsing. Same selectors, ranges
+ * and times as src/report/run.ts, without its shards' label matchers.
  */
 async function replayQueries(url: string, maxGapSeconds: number): Promise<QueryTiming[]> {
   const selectors: readonly [string, boolean][] = [
@@ -293,7 +294,7 @@ function countXml(dir: string): number {
   return count;
 }
 
-/** The report's JSON log: when the first and the last computer were written (all queries come before). */
+/** The report's JSON log: when the first and the last computer were written (the first shard's queries come before). */
 function writeTimes(log: string): { first: number; last: number } | undefined {
   const stamps = log
     .split('\n')
@@ -313,6 +314,8 @@ async function main(): Promise<void> {
       partitions: { type: 'string' },
       interval: { type: 'string' },
       'max-samples': { type: 'string' },
+      'query-computers': { type: 'string' },
+      'no-gzip': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
     },
@@ -421,6 +424,8 @@ async function main(): Promise<void> {
         `--date=${DAY}`,
         '--prometheus.timeout=600s',
         `--max-gap=${maxGapSeconds}s`,
+        ...(values['query-computers'] ? [`--query.computers=${values['query-computers']}`] : []),
+        ...(values['no-gzip'] ? ['--no-prometheus.gzip'] : []),
       ],
       dir,
     );
@@ -441,14 +446,14 @@ async function main(): Promise<void> {
     const stamps = writeTimes(reportLog);
     if (stamps)
       console.log(
-        `  queries and parsing (start → first report written): ${fmt((stamps.first - reportStart) / 1000, 2)} s; ` +
+        `  first shard's queries and parsing (start → first report written): ${fmt((stamps.first - reportStart) / 1000, 2)} s; ` +
           `computing and writing all reports: ${fmt((stamps.last - stamps.first) / 1000, 2)} s`,
       );
 
     const timings = await replayQueries(url, maxGapSeconds);
     const total = timings.reduce((sum, one) => sum + one.seconds, 0);
     console.log(
-      `\nThe same ${timings.length} queries again, answers read and discarded (Prometheus alone):\n`,
+      `\nThe same ${timings.length} queries for the whole fleet, answers read and discarded (Prometheus alone):\n`,
     );
     console.log('| query | s | MiB |\n|---|---:|---:|');
     for (const one of timings)

@@ -122,7 +122,7 @@ async function report(args: readonly string[]): Promise<number> {
   const progress = terminal
     ? (done: number, total: number): void => {
         const width = 30;
-        const filled = Math.round((done / total) * width);
+        const filled = Math.min(width, Math.round((done / total) * width));
         process.stderr.write(
           `\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} computers`,
         );

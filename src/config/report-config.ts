@@ -18,6 +18,12 @@ const fraction: ValueParser<number> = (value) => {
   return number;
 };
 
+const positiveCount: ValueParser<number> = (value) => {
+  const number = count(value);
+  if (number === 0) throw new Error('expected a whole number of at least 1, got 0');
+  return number;
+};
+
 const setting = <T>(key: string, parse: ValueParser<T>, defaultText: string, help: string): Setting<T> => ({
   key,
   type: 'string',
@@ -40,6 +46,13 @@ export const REPORT_SETTINGS = {
     '3',
     'Extra attempts on network errors, time-outs and 5xx.',
   ),
+  prometheusGzip: {
+    key: 'prometheus.gzip',
+    type: 'boolean',
+    parse: boolean,
+    defaultText: 'true',
+    help: 'Ask for gzip-compressed answers (--no-prometheus.gzip next to Prometheus saves the decompression).',
+  } as Setting<boolean>,
   bearerTokenFile: setting(
     'prometheus.bearer-token-file',
     optional,
@@ -69,6 +82,12 @@ export const REPORT_SETTINGS = {
     'Directory of the reports: DIR/<computer>/<date>.xml. Required.',
   ),
   computerLabel: setting('computer.label', optional, 'instance', 'Series label that names the computer.'),
+  computersPerQuery: setting(
+    'query.computers',
+    positiveCount,
+    '100',
+    'Computers whose series one query fetches: a larger fleet is read in shards of this size.',
+  ),
   computerMap: setting(
     'computer.map',
     optional,
@@ -114,11 +133,13 @@ export interface ReportConfig {
     readonly url: string;
     readonly timeoutMs: number;
     readonly retries: number;
+    readonly gzip: boolean;
     readonly auth?: { readonly bearer: string } | { readonly username: string; readonly password: string };
   };
   readonly window: { readonly label: string; readonly from: number; readonly to: number };
   readonly outputDir: string;
   readonly computerLabel: string;
+  readonly computersPerQuery: number;
   readonly computerMap: ReadonlyMap<string, string>;
   readonly profile: 'slapos' | 'extended';
   readonly minCoverage: number;
@@ -256,11 +277,13 @@ export async function resolveReportConfig(
       url,
       timeoutMs: get(s.prometheusTimeout),
       retries: get(s.prometheusRetries),
+      gzip: get(s.prometheusGzip),
       ...(auth && { auth }),
     },
     window,
     outputDir,
     computerLabel: get(s.computerLabel),
+    computersPerQuery: get(s.computersPerQuery),
     computerMap,
     profile: get(s.profile),
     minCoverage: get(s.minCoverage),

@@ -13,6 +13,8 @@ export interface PrometheusClientOptions {
   readonly retries: number;
   /** First delay between attempts, doubled each retry. */
   readonly backoffMs: number;
+  /** Whether to accept gzip: saves bandwidth to a distant Prometheus, costs decompression next to one. */
+  readonly gzip?: boolean;
   readonly auth?: { readonly bearer: string } | { readonly username: string; readonly password: string };
   readonly log?: Logger;
 }
@@ -43,6 +45,17 @@ type ResultType = 'matrix' | 'vector';
 /** Thrown while reading an answer whose content is not what the query API promises. */
 class Malformed extends Error {}
 
+/** Thrown when the answer's body stops arriving (connection dropped, time-out): the cause is the stream's error. */
+class BodyFailed extends Error {}
+
+async function readBody<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw new BodyFailed('reading the answer failed', { cause: error });
+  }
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
@@ -69,13 +82,14 @@ interface Frame {
  * Incremental scanner for `{"status":..,"data":{"resultType":..,"result":[ELEMENT, ...]},"warnings":..}`.
  * Only the root object, `data` and `result` are walked byte by byte; every other value (each element of
  * `result`, each other field) is cut out as one complete JSON text, tracking nesting, strings and escapes,
- * and handed to JSON.parse, so memory is bounded by the largest element, not by the answer.
+ * and handed over as bytes (each element of `result`) or to JSON.parse (the rest), so memory is bounded by
+ * the largest element, not by the answer.
  */
 class AnswerScanner {
   readonly fields = new Map<string, unknown>();
   readonly dataFields = new Map<string, unknown>();
   private readonly frames: Frame[] = [];
-  private readonly onElement: (element: unknown) => void;
+  private readonly onElement: (element: Uint8Array) => void;
   private readonly onDataField: (key: string, value: unknown) => void;
   private finished = false;
   /** Whether `data.result` was a list (possibly empty). */
@@ -87,7 +101,7 @@ class AnswerScanner {
   private escaped = false;
   private pieces: Uint8Array[] = [];
 
-  constructor(onElement: (element: unknown) => void, onDataField: (key: string, value: unknown) => void) {
+  constructor(onElement: (element: Uint8Array) => void, onDataField: (key: string, value: unknown) => void) {
     this.onElement = onElement;
     this.onDataField = onDataField;
   }
@@ -162,22 +176,20 @@ class AnswerScanner {
   private finishCapture(): void {
     this.capturing = false;
     const only = this.pieces.length === 1 ? this.pieces[0] : undefined;
-    const text = only ? utf8.decode(only) : Buffer.concat(this.pieces).toString('utf8');
+    const bytes = only ?? Buffer.concat(this.pieces);
     this.pieces = [];
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new Malformed(`invalid JSON (${(error as Error).message})`);
-    }
     const frame = this.frames.at(-1) as Frame;
+    if (!this.captureIsKey && frame.role === 'result') {
+      this.onElement(bytes);
+      return;
+    }
+    const value = parseJson(utf8.decode(bytes));
     if (this.captureIsKey) {
       frame.key = value as string;
       frame.state = 'colon';
       return;
     }
-    if (frame.role === 'result') this.onElement(value);
-    else if (frame.role === 'data') {
+    if (frame.role === 'data') {
       this.dataFields.set(frame.key, value);
       this.onDataField(frame.key, value);
     } else this.fields.set(frame.key, value);
@@ -244,6 +256,14 @@ class AnswerScanner {
   }
 }
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Malformed(`invalid JSON (${(error as Error).message})`);
+  }
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -272,8 +292,82 @@ function toLabels(metric: unknown): Record<string, string> {
   return metric as Record<string, string>;
 }
 
+const METRIC_KEY = '{"metric":';
+const VALUES_KEY = ',"values":[';
+
+/** Index just after the JSON object starting at `from` (its strings may hold braces), or -1. */
+function objectEnd(text: string, from: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = from; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) i++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) inString = true;
+    else if (code === OPEN_BRACE) depth++;
+    else if (code === CLOSE_BRACE && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+/**
+ * Reads `[[1768348800.123,"42"],...]]}` (the values list and the element's end, as Prometheus writes them)
+ * from `from`, or returns undefined at anything else. A whole day of samples per series makes the generic
+ * JSON.parse, with an array, a string and a number per sample, most of a report's CPU and garbage.
+ */
+function fastValues(text: string, from: number, afterMs: number): Sample[] | undefined {
+  const samples: Sample[] = [];
+  let i = from;
+  for (;;) {
+    if (text.charCodeAt(i) !== OPEN_BRACKET) return undefined;
+    i++;
+    // Prometheus timestamps have millisecond precision: the integer of milliseconds divided by 1000 is
+    // the same double JSON.parse gives for the decimal text.
+    let ms = 0;
+    let digits = 0;
+    let fraction = -1;
+    for (; ; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x30 && code <= 0x39) {
+        ms = ms * 10 + (code - 0x30);
+        digits++;
+        if (fraction >= 0) fraction++;
+      } else if (code === 0x2e && fraction < 0) fraction = 0;
+      else break;
+    }
+    if (digits === 0 || digits > 15 || fraction > 3 || fraction === 0) return undefined;
+    ms *= 10 ** (3 - Math.max(fraction, 0));
+    if (text.charCodeAt(i) !== COMMA || text.charCodeAt(i + 1) !== QUOTE) return undefined;
+    const valueStart = i + 2;
+    const valueEnd = text.indexOf('"', valueStart);
+    if (valueEnd === -1 || text.charCodeAt(valueEnd + 1) !== CLOSE_BRACKET) return undefined;
+    if (ms > afterMs) samples.push({ t: ms / 1000, v: parseValue(text.slice(valueStart, valueEnd)) });
+    i = valueEnd + 2;
+    const next = text.charCodeAt(i);
+    if (next === COMMA) i++;
+    else if (next === CLOSE_BRACKET && text.charCodeAt(i + 1) === CLOSE_BRACE && i + 2 === text.length)
+      return samples;
+    else return undefined;
+  }
+}
+
+/** A matrix element as Prometheus writes it, read without JSON.parse of its samples; undefined otherwise. */
+function fastMatrixSeries(text: string, afterMs: number): RawSeries | undefined {
+  if (!text.startsWith(METRIC_KEY)) return undefined;
+  const metricEnd = objectEnd(text, METRIC_KEY.length);
+  if (metricEnd === -1 || !text.startsWith(VALUES_KEY, metricEnd)) return undefined;
+  const samples = fastValues(text, metricEnd + VALUES_KEY.length, afterMs);
+  if (samples === undefined) return undefined;
+  return { labels: toLabels(parseJson(text.slice(METRIC_KEY.length, metricEnd))), samples };
+}
+
 /** `afterMs`: samples at or before it are dropped (range selectors are closed on the left before Prometheus 3). */
-function toSeries(element: unknown, type: ResultType, afterMs: number): RawSeries {
+function toSeries(bytes: Uint8Array, type: ResultType, afterMs: number): RawSeries {
+  const text = utf8.decode(bytes);
+  const fast = type === 'matrix' ? fastMatrixSeries(text, afterMs) : undefined;
+  if (fast !== undefined) return fast;
+  const element = parseJson(text);
   if (!isRecord(element)) throw new Malformed('a result element is not an object');
   const labels = toLabels(element.metric);
   if (type === 'vector') {
@@ -328,12 +422,13 @@ function errorDetail(text: string): string {
 
 export class PrometheusClient {
   private readonly options: PrometheusClientOptions;
-  private readonly endpoint: string;
+  private readonly base: string;
   private readonly authorization: string | undefined;
+  private readonly cancelled = new AbortController();
 
   constructor(options: PrometheusClientOptions) {
     this.options = options;
-    this.endpoint = `${options.url.replace(/\/+$/, '')}/api/v1/query`;
+    this.base = options.url.replace(/\/+$/, '');
     const auth = options.auth;
     if (auth === undefined) this.authorization = undefined;
     else if ('bearer' in auth) this.authorization = `Bearer ${auth.bearer}`;
@@ -363,7 +458,43 @@ export class PrometheusClient {
     return this.query(expr, time, 'vector', Number.NEGATIVE_INFINITY, onSeries);
   }
 
-  private async query(
+  /** Stops every request in flight or waiting for a retry, and every later one, with a PrometheusError. */
+  cancel(): void {
+    this.cancelled.abort();
+  }
+
+  /**
+   * Values of `label` on the series that match any of `selectors` in [start, end] (Unix seconds), sorted:
+   * read from Prometheus's index, without loading samples.
+   */
+  labelValues(label: string, selectors: readonly string[], start: number, end: number): Promise<string[]> {
+    const params = new URLSearchParams({ start: start.toFixed(3), end: end.toFixed(3) });
+    for (const selector of selectors) params.append('match[]', selector);
+    const path = `/api/v1/label/${encodeURIComponent(label)}/values?${params}`;
+    return this.retrying(
+      path,
+      () => 0,
+      () =>
+        this.request(path, { method: 'GET' }, async (response, malformed) => {
+          const body = parseJson(await readBody(() => response.text()));
+          if (isRecord(body) && body.status === 'error')
+            throw new PrometheusError(
+              'client',
+              path,
+              `Prometheus rejected the request "${path}": ${String(body.errorType ?? 'error')}: ${String(body.error ?? '')}`,
+              response.status,
+            );
+          if (!isRecord(body) || body.status !== 'success' || !Array.isArray(body.data))
+            throw malformed('expected {"status":"success","data":[...]}');
+          const values = body.data as unknown[];
+          if (!values.every((value) => typeof value === 'string'))
+            throw malformed('a label value is not a string');
+          return (values as string[]).sort();
+        }),
+    );
+  }
+
+  private query(
     query: string,
     time: number,
     type: ResultType,
@@ -371,7 +502,6 @@ export class PrometheusClient {
     onSeries: (series: RawSeries) => void,
   ): Promise<number> {
     if (!Number.isFinite(time)) throw new RangeError(`time must be a finite number of seconds, got ${time}`);
-    const { retries, backoffMs, log } = this.options;
     let delivered = 0;
     const deliver = (series: RawSeries): boolean => {
       if (series.samples.length === 0) return false;
@@ -379,35 +509,49 @@ export class PrometheusClient {
       onSeries(series);
       return true;
     };
-    for (let attempt = 0; ; attempt++) {
+    const body = new URLSearchParams({ query, time: time.toFixed(3) });
+    // Once series have reached the caller, a second answer would hand them over twice.
+    return this.retrying(
+      query,
+      () => delivered,
+      () =>
+        this.request(query, { method: 'POST', body }, (response, malformed) =>
+          readAnswer(query, response, type, afterMs, deliver, malformed),
+        ),
+    );
+  }
+
+  /** Runs `attempt` again after transient failures (unreachable, time-out, 5xx) while nothing was `delivered`. */
+  private async retrying<T>(query: string, delivered: () => number, attempt: () => Promise<T>): Promise<T> {
+    const { retries, backoffMs, log } = this.options;
+    for (let count = 0; ; count++) {
       try {
-        return await this.attempt(query, time, type, afterMs, deliver);
+        return await attempt();
       } catch (error) {
         const transient =
           error instanceof PrometheusError &&
           (error.kind === 'unreachable' || error.kind === 'timeout' || error.kind === 'server');
-        // Once series have reached the caller, a second answer would hand them over twice.
-        if (!transient || attempt >= retries || delivered > 0) {
-          if (transient && delivered > 0)
+        if (!transient || count >= retries || delivered() > 0 || this.cancelled.signal.aborted) {
+          if (transient && delivered() > 0)
             throw new PrometheusError(
               error.kind,
               query,
-              `${error.message} (after ${delivered} series were delivered, so not retried)`,
+              `${error.message} (after ${delivered()} series were delivered, so not retried)`,
               error.status,
             );
           if (transient && retries > 0)
             throw new PrometheusError(
               error.kind,
               query,
-              `${error.message} (${attempt + 1} attempts)`,
+              `${error.message} (${count + 1} attempts)`,
               error.status,
             );
           throw error;
         }
-        const delay = backoffMs * 2 ** attempt;
+        const delay = backoffMs * 2 ** count;
         log?.warn('Prometheus query failed, retrying', {
           query,
-          attempt: attempt + 1,
+          attempt: count + 1,
           retries,
           delay_ms: delay,
           err: error.message,
@@ -417,40 +561,41 @@ export class PrometheusClient {
     }
   }
 
-  private async attempt(
+  /**
+   * One HTTP request to `path` (a query, or an API path under the base URL): 4xx and 5xx answers become
+   * PrometheusErrors naming `query`; a 200 answer is handed to `read` within the same time-out.
+   */
+  private async request<T>(
     query: string,
-    time: number,
-    type: ResultType,
-    afterMs: number,
-    deliver: (series: RawSeries) => boolean,
-  ): Promise<number> {
+    init: { readonly method: 'GET' | 'POST'; readonly body?: URLSearchParams },
+    read: (response: Response, malformed: (detail: string) => PrometheusError) => Promise<T>,
+  ): Promise<T> {
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     // Aborted when we stop reading early (malformed answer, caller's error), so the rest is not downloaded.
     const stop = new AbortController();
-    const signal = AbortSignal.any([timeout, stop.signal]);
+    const signal = AbortSignal.any([timeout, stop.signal, this.cancelled.signal]);
     const transportError = (error: unknown): PrometheusError =>
-      timeout.aborted
-        ? new PrometheusError(
-            'timeout',
-            query,
-            `Prometheus at ${this.options.url} did not answer the query "${query}" within ${this.options.timeoutMs} ms`,
-          )
-        : new PrometheusError(
-            'unreachable',
-            query,
-            `Prometheus at ${this.options.url} is unreachable for the query "${query}": ${describeError(error)}`,
-          );
+      this.cancelled.signal.aborted
+        ? new PrometheusError('unreachable', query, `the query "${query}" was cancelled`)
+        : timeout.aborted
+          ? new PrometheusError(
+              'timeout',
+              query,
+              `Prometheus at ${this.options.url} did not answer the query "${query}" within ${this.options.timeoutMs} ms`,
+            )
+          : new PrometheusError(
+              'unreachable',
+              query,
+              `Prometheus at ${this.options.url} is unreachable for the query "${query}": ${describeError(error)}`,
+            );
     const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.options.gzip === false) headers['accept-encoding'] = 'identity';
     if (this.authorization !== undefined) headers.authorization = this.authorization;
+    const url = init.body === undefined ? `${this.base}${query}` : `${this.base}/api/v1/query`;
     try {
       let response: Response;
       try {
-        response = await fetch(this.endpoint, {
-          method: 'POST',
-          headers,
-          body: new URLSearchParams({ query, time: time.toFixed(3) }),
-          signal,
-        });
+        response = await fetch(url, { ...init, headers, signal });
       } catch (error) {
         throw transportError(error);
       }
@@ -485,51 +630,59 @@ export class PrometheusClient {
         );
       if (response.status !== 200 || response.body === null)
         throw malformed(`unexpected status ${response.status}`);
-
-      let count = 0;
-      const scanner = new AnswerScanner(
-        (element) => {
-          if (deliver(toSeries(element, type, afterMs))) count++;
-        },
-        (key, value) => {
-          if (key === 'resultType' && value !== type)
-            throw new Malformed(`expected a ${type} result, got ${JSON.stringify(value)}`);
-        },
-      );
-      const reader = response.body.getReader();
       try {
-        for (;;) {
-          let next: Awaited<ReturnType<typeof reader.read>>;
-          try {
-            next = await reader.read();
-          } catch (error) {
-            throw transportError(error);
-          }
-          if (next.done) break;
-          scanner.push(next.value);
-        }
-        scanner.end();
+        return await read(response, malformed);
       } catch (error) {
+        if (error instanceof PrometheusError) throw error;
         if (error instanceof Malformed) throw malformed(error.message);
+        if (error instanceof BodyFailed) throw transportError(error.cause);
         throw error;
       }
-      const status = scanner.fields.get('status');
-      if (status === 'error') {
-        const error = scanner.fields.get('error');
-        const errorType = scanner.fields.get('errorType');
-        throw new PrometheusError(
-          'client',
-          query,
-          `Prometheus rejected the query "${query}": ${response.status} ${String(errorType ?? 'error')}: ${String(error ?? '')}`,
-          response.status,
-        );
-      }
-      if (status !== 'success') throw malformed(`status ${JSON.stringify(status)}`);
-      if (!scanner.sawResult) throw malformed('no "data.result" list');
-      if (scanner.dataFields.get('resultType') !== type) throw malformed(`no "data.resultType" ${type}`);
-      return count;
     } finally {
       stop.abort();
     }
   }
+}
+
+/** Reads a query answer as it streams, handing each series to `deliver`; resolves with the number delivered. */
+async function readAnswer(
+  query: string,
+  response: Response,
+  type: ResultType,
+  afterMs: number,
+  deliver: (series: RawSeries) => boolean,
+  malformed: (detail: string) => PrometheusError,
+): Promise<number> {
+  let count = 0;
+  const scanner = new AnswerScanner(
+    (element) => {
+      if (deliver(toSeries(element, type, afterMs))) count++;
+    },
+    (key, value) => {
+      if (key === 'resultType' && value !== type)
+        throw new Malformed(`expected a ${type} result, got ${JSON.stringify(value)}`);
+    },
+  );
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  for (;;) {
+    const next = await readBody(() => reader.read());
+    if (next.done) break;
+    scanner.push(next.value);
+  }
+  scanner.end();
+  const status = scanner.fields.get('status');
+  if (status === 'error') {
+    const error = scanner.fields.get('error');
+    const errorType = scanner.fields.get('errorType');
+    throw new PrometheusError(
+      'client',
+      query,
+      `Prometheus rejected the query "${query}": ${response.status} ${String(errorType ?? 'error')}: ${String(error ?? '')}`,
+      response.status,
+    );
+  }
+  if (status !== 'success') throw malformed(`status ${JSON.stringify(status)}`);
+  if (!scanner.sawResult) throw malformed('no "data.result" list');
+  if (scanner.dataFields.get('resultType') !== type) throw malformed(`no "data.resultType" ${type}`);
+  return count;
 }

@@ -1,5 +1,5 @@
-// One run of `hostmeter report`: fetch the window's raw samples for the whole fleet (one query per
-// metric), compute each computer's quantities, write each report atomically, optionally upload it.
+// One run of `hostmeter report`: fetch the window's raw samples shard by shard of the fleet (one query per
+// metric and shard), compute each computer's quantities, write each report atomically, optionally upload it.
 
 import type { ReportConfig } from '../config/report-config.ts';
 import type { Logger } from '../log.ts';
@@ -67,58 +67,109 @@ export interface ReportDeps {
   readonly uploadBackoffMs?: number;
 }
 
-const seriesKey = (labels: Readonly<Record<string, string>>): string =>
-  JSON.stringify(
-    Object.entries(labels)
-      .filter(([name]) => name !== '__name__')
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  );
+/** Labels without the metric name, in a fixed order: a baseline answer (last_over_time) has no name. */
+function seriesKey(labels: Readonly<Record<string, string>>): string {
+  let key = '';
+  for (const name of Object.keys(labels).sort())
+    if (name !== '__name__') key += `${name}\u0000${labels[name]}\u0000`;
+  return key;
+}
 
 /** Every series of the window, by computer and metric, each with its baseline sample. */
 type FleetDay = Map<string, Map<SeriesField, SeriesWithBaseline[]>>;
 
-async function fetchFleet(config: ReportConfig, client: PrometheusClient): Promise<FleetDay> {
+/** The computers of one shard: their ids, and a label matcher selecting their series (none: every series). */
+interface Shard {
+  readonly computers: readonly string[];
+  readonly matcher?: string;
+}
+
+/** A PromQL label matcher selecting exactly these values of `label` (RE2 syntax characters escaped). */
+export function exactValuesMatcher(label: string, values: readonly string[]): string {
+  const regex = values.map((value) => value.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&')).join('|');
+  return `${label}=~${JSON.stringify(regex)}`;
+}
+
+function activeQueries(config: ReportConfig): MetricQuery[] {
+  return QUERIES.filter((query) => !query.extendedOnly || config.profile === 'extended');
+}
+
+/**
+ * The computers with series in the window (from Prometheus's index, no samples read), in shards of at
+ * most `computersPerQuery`: each shard's series come with one query per metric, so memory and each
+ * query's size stay bounded by a shard whatever the fleet's size. A fleet that fits in one shard is
+ * queried without a matcher.
+ */
+async function planShards(config: ReportConfig, client: PrometheusClient): Promise<Shard[]> {
   const { from, to } = config.window;
-  const fleet: FleetDay = new Map();
+  const values = await client.labelValues(
+    config.computerLabel,
+    activeQueries(config).map((query) => query.selector),
+    from,
+    to,
+  );
+  const valuesByComputer = new Map<string, string[]>();
+  for (const value of values) {
+    const computer = config.computerMap.get(value) ?? value;
+    valuesByComputer.set(computer, [...(valuesByComputer.get(computer) ?? []), value]);
+  }
+  const computers = [...valuesByComputer.keys()].sort();
+  if (computers.length <= config.computersPerQuery) return [{ computers }];
+  const shards: Shard[] = [];
+  for (let start = 0; start < computers.length; start += config.computersPerQuery) {
+    const ids = computers.slice(start, start + config.computersPerQuery);
+    const shardValues = ids.flatMap((id) => valuesByComputer.get(id) ?? []);
+    shards.push({ computers: ids, matcher: exactValuesMatcher(config.computerLabel, shardValues) });
+  }
+  return shards;
+}
+
+async function fetchShard(config: ReportConfig, client: PrometheusClient, shard: Shard): Promise<FleetDay> {
+  const { from, to } = config.window;
   const computerOf = (labels: Readonly<Record<string, string>>): string | undefined => {
     const value = labels[config.computerLabel];
     return value === undefined ? undefined : (config.computerMap.get(value) ?? value);
   };
-  for (const query of QUERIES) {
-    if (query.extendedOnly && config.profile !== 'extended') continue;
+  const fetchMetric = async (query: MetricQuery) => {
+    const selector = shard.matcher === undefined ? query.selector : `${query.selector}{${shard.matcher}}`;
     const baselines = new Map<string, Sample>();
     const keepLast = (series: RawSeries): void => {
       const last = series.samples.at(-1);
       if (last) baselines.set(seriesKey(series.labels), last);
     };
     // The last sample before the window, with its own timestamp, for gauges and counters alike.
-    await client.rangeSamples(query.selector, Math.ceil(config.maxGapSeconds), from, keepLast);
+    await client.rangeSamples(selector, Math.ceil(config.maxGapSeconds), from, keepLast);
     if (query.kind === 'counter') {
       // A counter's baseline may be older than the max gap (an outage across midnight): its value still
       // counts, but an instant query stamps it with the evaluation time, so it is dated a full lookback
       // before the window, which makes the pair across the outage a gap, as it was.
-      await client.instant(
-        `last_over_time(${query.selector}[${COUNTER_LOOKBACK_SECONDS}s])`,
-        from,
-        (series) => {
-          const key = seriesKey(series.labels);
-          const last = series.samples.at(-1);
-          if (last && !baselines.has(key))
-            baselines.set(key, { t: from - COUNTER_LOOKBACK_SECONDS, v: last.v });
-        },
-      );
+      await client.instant(`last_over_time(${selector}[${COUNTER_LOOKBACK_SECONDS}s])`, from, (series) => {
+        const key = seriesKey(series.labels);
+        const last = series.samples.at(-1);
+        if (last && !baselines.has(key))
+          baselines.set(key, { t: from - COUNTER_LOOKBACK_SECONDS, v: last.v });
+      });
     }
-    await client.rangeSamples(query.selector, Math.ceil(to - from), to, (series) => {
+    const day: { computer: string; series: SeriesWithBaseline }[] = [];
+    await client.rangeSamples(selector, Math.ceil(to - from), to, (series) => {
       const computer = computerOf(series.labels);
       if (computer === undefined) return;
+      const baseline = baselines.get(seriesKey(series.labels));
+      day.push({ computer, series: { ...series, ...(baseline && { baseline }) } });
+    });
+    return { field: query.field, day };
+  };
+  const results: Awaited<ReturnType<typeof fetchMetric>>[] = [];
+  for (const query of activeQueries(config)) results.push(await fetchMetric(query));
+  const fleet: FleetDay = new Map();
+  for (const { field, day } of results)
+    for (const { computer, series } of day) {
       const byField = fleet.get(computer) ?? new Map<SeriesField, SeriesWithBaseline[]>();
       fleet.set(computer, byField);
-      const list = byField.get(query.field) ?? [];
-      byField.set(query.field, list);
-      const baseline = baselines.get(seriesKey(series.labels));
-      list.push({ ...series, ...(baseline && { baseline }) });
-    });
-  }
+      const list = byField.get(field) ?? [];
+      byField.set(field, list);
+      list.push(series);
+    }
   return fleet;
 }
 
@@ -162,6 +213,64 @@ function computerDay(
   };
 }
 
+/** Computes, writes and optionally uploads one computer's report, counting the outcome in `summary`. */
+async function reportComputer(
+  config: ReportConfig,
+  deps: ReportDeps,
+  summary: ReportSummary,
+  computer: string,
+  series: Map<SeriesField, SeriesWithBaseline[]>,
+): Promise<void> {
+  const { log } = deps;
+  const label = config.window.label;
+  const path = reportPath(config.outputDir, computer, label);
+  if (!config.force && alreadyReported(config.outputDir, computer, label)) {
+    summary.skipped++;
+    log.info('already reported: skipped', { computer, date: label, file: path });
+    return;
+  }
+  const quantities = computeQuantities(computerDay(config, computer, series));
+  // SlapOS's master rejects a whole journal whose references it does not know.
+  if (config.profile === 'slapos') quantities.partitions.delete(UNASSIGNED);
+  if (quantities.coverage < config.minCoverage) {
+    summary.belowCoverage++;
+    log.warn('coverage below --min-coverage: not written', {
+      computer,
+      date: label,
+      coverage: quantities.coverage,
+    });
+    return;
+  }
+  const xml = renderJournal(computer, label, quantities, config.profile);
+  writeAtomically(path, xml);
+  summary.written++;
+  summary.partitions += quantities.partitions.size;
+  log.info('report written', {
+    computer,
+    date: label,
+    file: path,
+    coverage: Number(quantities.coverage.toFixed(6)),
+    partitions: quantities.partitions.size,
+  });
+  if (!config.upload) return;
+  try {
+    await uploadReport(computer, xml, {
+      ...config.upload,
+      timeoutMs: config.prometheus.timeoutMs,
+      backoffMs: deps.uploadBackoffMs ?? 1000,
+      log,
+    });
+    markSent(computerDir(config.outputDir, computer), `${label}.xml`);
+    summary.uploaded++;
+  } catch (error) {
+    summary.uploadFailed++;
+    log.error('upload failed: the report stays queued for `hostmeter report upload`', {
+      computer,
+      err: (error as Error).message,
+    });
+  }
+}
+
 export async function runReport(
   config: ReportConfig,
   deps: ReportDeps,
@@ -176,67 +285,55 @@ export async function runReport(
     partitions: 0,
   };
   const label = config.window.label;
-  let fleet: FleetDay;
-  try {
-    fleet = await fetchFleet(config, deps.client);
-  } catch (error) {
-    log.error('cannot read the window from Prometheus: nothing was written', {
-      err: (error as Error).message,
-    });
+  const { client } = deps;
+  const unreadable = (error: unknown) => {
+    client.cancel();
+    log.error(
+      summary.written + summary.skipped + summary.belowCoverage === 0
+        ? 'cannot read the window from Prometheus: nothing was written'
+        : 'cannot read the window from Prometheus: the computers of the shards read before were written, the others were not; a rerun writes them',
+      { err: (error as Error).message, written: summary.written },
+    );
     return { summary, exitCode: REPORT_EXIT.prometheus };
+  };
+  let shards: Shard[];
+  try {
+    shards = await planShards(config, client);
+  } catch (error) {
+    return unreadable(error);
   }
-  const computers = [...fleet.keys()].sort();
-  for (const [index, computer] of computers.entries()) {
-    const path = reportPath(config.outputDir, computer, label);
-    if (!config.force && alreadyReported(config.outputDir, computer, label)) {
-      summary.skipped++;
-      log.info('already reported: skipped', { computer, date: label, file: path });
-      deps.progress?.(index + 1, computers.length);
-      continue;
+  const total = shards.reduce((sum, shard) => sum + shard.computers.length, 0);
+  let done = 0;
+  let planned = 0;
+  // Two shards in flight: Prometheus evaluates the next one's queries while this process reads the other's
+  // answers and writes its reports. Each is awaited in turn, where its failure is reported.
+  const fetching = (index: number): Promise<FleetDay> | undefined => {
+    const shard = shards[index];
+    if (shard === undefined) return undefined;
+    const promise = fetchShard(config, client, shard);
+    promise.catch(() => {});
+    return promise;
+  };
+  let next = fetching(0);
+  for (let index = 0; index < shards.length; index++) {
+    const current = next;
+    next = fetching(index + 1);
+    let fleet: FleetDay;
+    try {
+      fleet = (await current) as FleetDay;
+    } catch (error) {
+      return unreadable(error);
     }
-    const quantities = computeQuantities(computerDay(config, computer, fleet.get(computer) ?? new Map()));
-    // SlapOS's master rejects a whole journal whose references it does not know.
-    if (config.profile === 'slapos') quantities.partitions.delete(UNASSIGNED);
-    if (quantities.coverage < config.minCoverage) {
-      summary.belowCoverage++;
-      log.warn('coverage below --min-coverage: not written', {
-        computer,
-        date: label,
-        coverage: quantities.coverage,
-      });
-      deps.progress?.(index + 1, computers.length);
-      continue;
+    for (const computer of [...fleet.keys()].sort()) {
+      await reportComputer(config, deps, summary, computer, fleet.get(computer) ?? new Map());
+      deps.progress?.(++done, total);
     }
-    const xml = renderJournal(computer, label, quantities, config.profile);
-    writeAtomically(path, xml);
-    summary.written++;
-    summary.partitions += quantities.partitions.size;
-    log.info('report written', {
-      computer,
-      date: label,
-      file: path,
-      coverage: Number(quantities.coverage.toFixed(6)),
-      partitions: quantities.partitions.size,
-    });
-    if (config.upload) {
-      try {
-        await uploadReport(computer, xml, {
-          ...config.upload,
-          timeoutMs: config.prometheus.timeoutMs,
-          backoffMs: deps.uploadBackoffMs ?? 1000,
-          log,
-        });
-        markSent(computerDir(config.outputDir, computer), `${label}.xml`);
-        summary.uploaded++;
-      } catch (error) {
-        summary.uploadFailed++;
-        log.error('upload failed: the report stays queued for `hostmeter report upload`', {
-          computer,
-          err: (error as Error).message,
-        });
-      }
+    // Computers in the index without a sample in the window have nothing to report.
+    planned += (shards[index] as Shard).computers.length;
+    if (done < planned) {
+      done = planned;
+      deps.progress?.(done, total);
     }
-    deps.progress?.(index + 1, computers.length);
   }
   const exitCode =
     summary.uploadFailed > 0
@@ -244,6 +341,6 @@ export async function runReport(
       : summary.belowCoverage > 0
         ? REPORT_EXIT.belowCoverage
         : REPORT_EXIT.ok;
-  log.info('report run finished', { date: label, ...summary, computers: computers.length });
+  log.info('report run finished', { date: label, ...summary, computers: total });
   return { summary, exitCode };
 }

@@ -51,6 +51,7 @@ describe('report configuration', () => {
       [[...BASE, '--from=10', '--to=5'], /--to must be after --from/],
       [[...BASE, '--timezone=Mars/Olympus'], /--timezone: unknown time zone/],
       [[...BASE, '--min-coverage=1.5'], /--min-coverage: expected a fraction between 0 and 1/],
+      [[...BASE, '--query.computers=0'], /--query\.computers: expected a whole number of at least 1, got 0/],
       [
         [...BASE, '--prometheus.password-file=/none', '--prometheus.username=u'],
         /--prometheus\.password-file: cannot read \/none: ENOENT/,

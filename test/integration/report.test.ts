@@ -15,6 +15,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { PrometheusClient } from '../../src/report/prometheus-client.ts';
+import { exactValuesMatcher } from '../../src/report/run.ts';
 import { type BackfilledPrometheus, startBackfilledPrometheus } from '../helpers/backfill.ts';
 import type { CommandResult } from '../helpers/hostmeter.ts';
 import { hostmeterAsync } from '../helpers/hostmeter.ts';
@@ -345,6 +347,37 @@ describe('hostmeter report on a backfilled Prometheus', () => {
     const c3 = journalOf(dir, 'c3');
     assertClose(c3.get(key('hostmeter/cpu_time_seconds', 'slappart0')), 0.75 * 2 * HOUR, 'c3 CPU time');
     assertClose(c3.get(key('service_module/memory_used', 'slappart0')), 80, 'c3 memory in Paris');
+  });
+
+  it('reads the fleet in shards of --query.computers and writes the same bytes', async () => {
+    const whole = await cleanRun('extended');
+    const dir = outputDir();
+    const result = await report(dir, `--date=${DAY}`, '--profile=extended', '--query.computers=1');
+    assert.equal(result.status, 0, result.stderr);
+    for (const c of FLEET) {
+      const file = join(c.instance, `${DAY}.xml`);
+      assert.equal(readFileSync(join(dir, file), 'utf8'), readFileSync(join(whole, file), 'utf8'), file);
+    }
+  });
+
+  it('selects exactly the listed computers, whatever characters their label values hold', async () => {
+    const client = new PrometheusClient({ url: prometheus.url, timeoutMs: 10_000, retries: 0, backoffMs: 0 });
+    const odd = ['c1', 'c3', 'c', 'c.', 'host.example:9100', 'x|y(z)[a]{2}', 'q"\\\'', '^$*+?'];
+    const matcher = exactValuesMatcher('instance', odd);
+    const instances: string[] = [];
+    const time = Date.parse(`${DAY}T12:00:00Z`) / 1000;
+    await client.instant(
+      `count by (instance) (last_over_time(system_cpu_time_seconds_total{${matcher}}[1h]))`,
+      time,
+      (series) => instances.push(series.labels.instance ?? ''),
+    );
+    assert.deepEqual(instances.sort(), ['c1', 'c3']);
+    for (const value of odd)
+      assert.match(value, new RegExp(`^(?:${JSON.parse(matcher.slice('instance=~'.length))})$`));
+    assert.doesNotMatch(
+      'host-example:9100',
+      new RegExp(`^(?:${JSON.parse(matcher.slice('instance=~'.length))})$`),
+    );
   });
 
   it('names computers by --computer.map', async () => {

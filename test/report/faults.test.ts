@@ -45,11 +45,16 @@ describe('hostmeter report faults', () => {
 
   /** The real Prometheus's answer to a request the fake server received. */
   const passThrough = async (request: RecordedRequest): Promise<string> => {
-    const response = await fetch(`${prometheus.url}${request.url}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: request.body,
-    });
+    const response = await fetch(
+      `${prometheus.url}${request.url}`,
+      request.method === 'GET'
+        ? {}
+        : {
+            method: request.method,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: request.body,
+          },
+    );
     return response.text();
   };
   const proxied = (request: RecordedRequest): FakeResponse => ({
@@ -141,6 +146,20 @@ describe('hostmeter report faults', () => {
     await assertRerunIsClean(dir);
   });
 
+  it('keeps the shards read before a failure; a rerun writes the rest, byte for byte', async () => {
+    // One computer per shard: every query for c3 fails, those for c1 pass.
+    const server = await faulty((_index, request) =>
+      request.body.includes('c3') ? { status: 503, body: 'down' } : undefined,
+    );
+    const dir = outputDir();
+    const result = await report(server.url, dir, ...FAST_FAILURE, '--query.computers=1');
+    assert.equal(result.status, 4, result.stderr);
+    assert.match(result.stderr, /the others were not; a rerun writes them/);
+    assert.deepEqual(filesUnder(dir), [`c1/${DAY}.xml`]);
+    assert.equal(readFileSync(join(dir, `c1/${DAY}.xml`), 'utf8'), clean.get(`c1/${DAY}.xml`));
+    await assertRerunIsClean(dir);
+  });
+
   it('exits 4 when answers are slower than --prometheus.timeout', async () => {
     const server = await faulty((index) => (index >= 3 ? { delayMs: 5000, body: '{}' } : undefined));
     const dir = outputDir();
@@ -166,8 +185,8 @@ describe('hostmeter report faults', () => {
 
   it('exits 4 when the connection drops in the middle of an answer', async () => {
     const server = await faulty((index, request) =>
-      // The answer of the first range query (every CPU series): some series arrive before the drop.
-      index === 1
+      // The answer of the first CPU query (after the computers' list): some series arrive before the drop.
+      index === 2
         ? {
             body: async function* () {
               const answer = await passThrough(request);

@@ -92,6 +92,65 @@ describe('PrometheusClient answers', () => {
       assert.equal(form.get('query'), 'cpu[60s]');
       assert.equal(Number(form.get('time')), T);
       assert.equal(request?.headers.authorization, undefined);
+      assert.match(String(request?.headers['accept-encoding']), /gzip/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reads compact answers (the byte parser) exactly as spaced ones (JSON.parse)', async () => {
+    const result = [
+      {
+        metric: { instance: 'h,"values":[[1,"2"]]}', partition: '{"metric":\\"' },
+        values: [
+          [T - 3000, '1'],
+          [T - 2999.9, '2.5e-7'],
+          [T - 2999.99, '-3'],
+          [T - 0.001, '1.7976931348623157e+308'],
+          [T, '12345678901234567'],
+        ],
+      },
+      { metric: {}, values: [[T - 10, 'NaN']] },
+      { metric: { instance: 'h2' }, values: [] },
+    ];
+    const compact = matrixAnswer(result);
+    const spaced = JSON.stringify(JSON.parse(compact), null, 1);
+    const server = await startFakeHttp([{ body: compact }, { body: spaced }]);
+    try {
+      const fast = await collect((on) => client(server.url).rangeSamples('x', 3600, T, on));
+      const generic = await collect((on) => client(server.url).rangeSamples('x', 3600, T, on));
+      assert.deepEqual(fast, generic);
+      assert.equal(fast.count, 2);
+      assert.deepEqual(
+        fast.series[0]?.samples.map((sample) => sample.t),
+        [T - 3000, T - 2999.9, T - 2999.99, T - 0.001, T],
+      );
+      assert.equal(fast.series[0]?.samples[4]?.v, Number('12345678901234567'));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('lists label values with a GET of the index API, and rejects a malformed list', async () => {
+    const server = await startFakeHttp([
+      { body: '{"status":"success","data":["b","a"]}' },
+      { body: '{"status":"success","data":["a",1]}' },
+    ]);
+    try {
+      const reader = client(`${server.url}/prefix/`, { auth: { bearer: 'token' }, gzip: false });
+      assert.deepEqual(await reader.labelValues('instance', ['x', 'y{a="1"}'], T - 60, T), ['a', 'b']);
+      const [request] = server.requests;
+      assert.equal(request?.method, 'GET');
+      const url = new URL(request?.url ?? '', server.url);
+      assert.equal(url.pathname, '/prefix/api/v1/label/instance/values');
+      assert.deepEqual(url.searchParams.getAll('match[]'), ['x', 'y{a="1"}']);
+      assert.equal(Number(url.searchParams.get('start')), T - 60);
+      assert.equal(Number(url.searchParams.get('end')), T);
+      assert.equal(request?.headers.authorization, 'Bearer token');
+      assert.equal(request?.headers['accept-encoding'], 'identity');
+      const error = await rejection(reader.labelValues('instance', ['x'], T - 60, T));
+      assert.equal(error.kind, 'malformed');
+      assert.match(error.message, /a label value is not a string/);
     } finally {
       await server.close();
     }
@@ -494,5 +553,14 @@ describe('PrometheusClient against a real Prometheus', () => {
     const error = await rejection(reader.instant('foo[1d', now, () => {}));
     assert.equal(error.kind, 'client');
     assert.match(error.message, /^Prometheus rejected the query "foo\[1d": 400 bad_data: /);
+
+    assert.deepEqual(
+      await reader.labelValues('partition', ['hostmeter_test_cpu_seconds_total', 'up'], now - 60, now),
+      ['slapuser1', 'slapuser2'],
+    );
+    assert.deepEqual(await reader.labelValues('partition', ['up'], now - 60, now), []);
+    const badMatch = await rejection(reader.labelValues('partition', ['up{'], now - 60, now));
+    assert.equal(badMatch.kind, 'client');
+    assert.match(badMatch.message, /\/api\/v1\/label\/partition\/values\?.*: 400 bad_data: /);
   });
 });
