@@ -475,7 +475,7 @@ export class PrometheusClient {
       path,
       () => 0,
       () =>
-        this.request(path, { method: 'GET' }, async (response, malformed) => {
+        this.request(path, { path, method: 'GET' }, async (response, malformed) => {
           const body = parseJson(await readBody(() => response.text()));
           if (isRecord(body) && body.status === 'error')
             throw new PrometheusError(
@@ -515,7 +515,7 @@ export class PrometheusClient {
       query,
       () => delivered,
       () =>
-        this.request(query, { method: 'POST', body }, (response, malformed) =>
+        this.request(query, { path: '/api/v1/query', method: 'POST', body }, (response, malformed) =>
           readAnswer(query, response, type, afterMs, deliver, malformed),
         ),
     );
@@ -562,12 +562,12 @@ export class PrometheusClient {
   }
 
   /**
-   * One HTTP request to `path` (a query, or an API path under the base URL): 4xx and 5xx answers become
-   * PrometheusErrors naming `query`; a 200 answer is handed to `read` within the same time-out.
+   * One HTTP request to `init.path` under the base URL: 4xx and 5xx answers become PrometheusErrors naming
+   * `query` (the PromQL, or the path); a 200 answer is handed to `read` within the same time-out.
    */
   private async request<T>(
     query: string,
-    init: { readonly method: 'GET' | 'POST'; readonly body?: URLSearchParams },
+    init: { readonly path: string; readonly method: 'GET' | 'POST'; readonly body?: URLSearchParams },
     read: (response: Response, malformed: (detail: string) => PrometheusError) => Promise<T>,
   ): Promise<T> {
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
@@ -591,11 +591,15 @@ export class PrometheusClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.gzip === false) headers['accept-encoding'] = 'identity';
     if (this.authorization !== undefined) headers.authorization = this.authorization;
-    const url = init.body === undefined ? `${this.base}${query}` : `${this.base}/api/v1/query`;
     try {
       let response: Response;
       try {
-        response = await fetch(url, { ...init, headers, signal });
+        response = await fetch(`${this.base}${init.path}`, {
+          method: init.method,
+          headers,
+          signal,
+          ...(init.body && { body: init.body }),
+        });
       } catch (error) {
         throw transportError(error);
       }

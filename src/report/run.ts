@@ -90,6 +90,11 @@ export function exactValuesMatcher(label: string, values: readonly string[]): st
   return `${label}=~${JSON.stringify(regex)}`;
 }
 
+/** The computer id of a value of the computer label, through --computer.map. */
+function computerId(config: ReportConfig, labelValue: string): string {
+  return config.computerMap.get(labelValue) ?? labelValue;
+}
+
 function activeQueries(config: ReportConfig): MetricQuery[] {
   return QUERIES.filter((query) => !query.extendedOnly || config.profile === 'extended');
 }
@@ -110,8 +115,10 @@ async function planShards(config: ReportConfig, client: PrometheusClient): Promi
   );
   const valuesByComputer = new Map<string, string[]>();
   for (const value of values) {
-    const computer = config.computerMap.get(value) ?? value;
-    valuesByComputer.set(computer, [...(valuesByComputer.get(computer) ?? []), value]);
+    const computer = computerId(config, value);
+    const list = valuesByComputer.get(computer) ?? [];
+    valuesByComputer.set(computer, list);
+    list.push(value);
   }
   const computers = [...valuesByComputer.keys()].sort();
   if (computers.length <= config.computersPerQuery) return [{ computers }];
@@ -126,11 +133,8 @@ async function planShards(config: ReportConfig, client: PrometheusClient): Promi
 
 async function fetchShard(config: ReportConfig, client: PrometheusClient, shard: Shard): Promise<FleetDay> {
   const { from, to } = config.window;
-  const computerOf = (labels: Readonly<Record<string, string>>): string | undefined => {
-    const value = labels[config.computerLabel];
-    return value === undefined ? undefined : (config.computerMap.get(value) ?? value);
-  };
-  const fetchMetric = async (query: MetricQuery) => {
+  const fleet: FleetDay = new Map();
+  for (const query of activeQueries(config)) {
     const selector = shard.matcher === undefined ? query.selector : `${query.selector}{${shard.matcher}}`;
     const baselines = new Map<string, Sample>();
     const keepLast = (series: RawSeries): void => {
@@ -150,26 +154,18 @@ async function fetchShard(config: ReportConfig, client: PrometheusClient, shard:
           baselines.set(key, { t: from - COUNTER_LOOKBACK_SECONDS, v: last.v });
       });
     }
-    const day: { computer: string; series: SeriesWithBaseline }[] = [];
     await client.rangeSamples(selector, Math.ceil(to - from), to, (series) => {
-      const computer = computerOf(series.labels);
-      if (computer === undefined) return;
-      const baseline = baselines.get(seriesKey(series.labels));
-      day.push({ computer, series: { ...series, ...(baseline && { baseline }) } });
-    });
-    return { field: query.field, day };
-  };
-  const results: Awaited<ReturnType<typeof fetchMetric>>[] = [];
-  for (const query of activeQueries(config)) results.push(await fetchMetric(query));
-  const fleet: FleetDay = new Map();
-  for (const { field, day } of results)
-    for (const { computer, series } of day) {
+      const labelValue = series.labels[config.computerLabel];
+      if (labelValue === undefined) return;
+      const computer = computerId(config, labelValue);
       const byField = fleet.get(computer) ?? new Map<SeriesField, SeriesWithBaseline[]>();
       fleet.set(computer, byField);
-      const list = byField.get(field) ?? [];
-      byField.set(field, list);
-      list.push(series);
-    }
+      const list = byField.get(query.field) ?? [];
+      byField.set(query.field, list);
+      const baseline = baselines.get(seriesKey(series.labels));
+      list.push({ ...series, ...(baseline && { baseline }) });
+    });
+  }
   return fleet;
 }
 

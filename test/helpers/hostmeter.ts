@@ -32,8 +32,13 @@ export function runHostmeter(args: readonly string[], timeoutMs = 20_000): Comma
 
 /** Runs `hostmeter ARGS` to completion in a child process, asynchronously. */
 export function hostmeterAsync(args: readonly string[], timeoutMs = 30_000): Promise<CommandResult> {
+  return nodeAsync([BIN, ...args], timeoutMs);
+}
+
+/** Runs `node ARGS` (this Node) to completion in a child process, asynchronously; killed after `timeoutMs`. */
+export function nodeAsync(args: readonly string[], timeoutMs: number): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {

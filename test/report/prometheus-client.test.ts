@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +11,7 @@ import {
   type RawSeries,
 } from '../../src/report/prometheus-client.ts';
 import { startFakeHttp } from '../helpers/fake-http.ts';
-import { freePort, waitFor } from '../helpers/hostmeter.ts';
+import { freePort, nodeAsync, waitFor } from '../helpers/hostmeter.ts';
 import { type RunningPrometheus, requireBinary, startPrometheus } from '../helpers/prometheus.ts';
 
 const T = 1_700_000_000;
@@ -442,21 +440,11 @@ describe('PrometheusClient memory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hm-client-'));
     try {
       writeFileSync(join(dir, 'client.mjs'), CLIENT);
-      const child = spawn(
-        process.execPath,
+      const { status, stdout, stderr } = await nodeAsync(
         ['--max-old-space-size=16', '--expose-gc', join(dir, 'client.mjs'), server.url],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
+        300_000,
       );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      const [code] = (await once(child, 'exit')) as [number | null];
-      assert.equal(code, 0, stderr);
+      assert.equal(status, 0, stderr);
       interface Read {
         series: number;
         samples: number;
